@@ -7,6 +7,7 @@
 // conversion is a named function that states the fact behind it.
 #pragma once
 
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 

@@ -1,0 +1,90 @@
+#include "core/start.hpp"
+
+#include "arch/arm64/sysreg.hpp"
+#include "core/banner.hpp"
+#include "core/log.hpp"
+#include "core/options.hpp"
+#include "core/panic.hpp"
+#include "core/percpu.hpp"
+#include "core/smp.hpp"
+#include "mm/frame_allocator.hpp"
+
+namespace setwise::core {
+
+namespace {
+
+Options g_options;
+mm::FrameAllocator* g_frames = nullptr;
+
+class LogWarnings final : public WarningSink {
+public:
+    void warn(const OptionWarning& w) override { log::warning("{}", w.message()); }
+};
+
+log::Level log_level(LogThreshold t) {
+    switch (t) {
+    case LogThreshold::none: return log::Level::none;
+    case LogThreshold::error: return log::Level::error;
+    case LogThreshold::warning: return log::Level::warning;
+    case LogThreshold::info: return log::Level::info;
+    case LogThreshold::debug: return log::Level::debug;
+    case LogThreshold::all: return log::Level::all;
+    }
+    return log::Level::info;
+}
+
+// Page-table pages for the hypervisor's map once the boot pool is used up.
+class FramePages final : public mm::PageSource {
+public:
+    Result<Pa> allocate_page() override {
+        const Pa pa = SW_TRY(g_frames->allocate(1));
+        u64* p = mm::ptr_of<u64>(pa);
+        for (u64 i = 0; i < kPageSize / sizeof(u64); ++i) p[i] = 0;
+        return pa;
+    }
+};
+FramePages g_frame_pages;
+
+// What the frame allocator must never hand out.
+usize collect_excluded(const BootInfo& boot, PaRange* out, usize cap) {
+    usize n = 0;
+    auto add = [&](PaRange r) {
+        if (n < cap && !r.empty()) out[n++] = r;
+    };
+    add(boot.image);
+    add(boot.dtb);
+    for (const BootModule& b : boot.machine->modules) add(b.range);
+    for (const ReservedRegion& r : boot.machine->reserved) add(r.range);
+    return n;
+}
+
+} // namespace
+
+void start(const BootInfo& boot) {
+    const MachineInfo& m = *boot.machine;
+
+    LogWarnings warnings;
+    g_options = parse_options(m.bootargs, warnings);
+    log::set_threshold(log_level(g_options.loglvl));
+    if (!m.bootargs.empty()) log::info("command line: {}", m.bootargs);
+
+    PaRange excluded[mm::FrameAllocator::kMaxExcludedRanges];
+    const usize n_excluded = collect_excluded(boot, excluded, mm::FrameAllocator::kMaxExcludedRanges);
+    Result<mm::FrameAllocator*> frames =
+        mm::FrameAllocator::create(m.ram.items(), std::span<const PaRange>(excluded, n_excluded),
+                                   mm::PhysToVirt::identity());
+    if (!frames) panic("cannot set up the frame allocator: {}", frames.status());
+    g_frames = frames.value();
+    boot.table_memory->set_page_source(&g_frame_pages);
+
+    smp_init_boot_cpu();
+    console().enable_locking();
+    const SmpReport smp = smp_bring_up(m, g_options.maxcpus);
+
+    print_banner(m, g_options, smp, *g_frames);
+    log::info("boot complete: {} of {} CPUs online", smp.online, smp.listed);
+    log::info("no domains configured: idling");
+    for (;;) arm64::wfi();
+}
+
+} // namespace setwise::core

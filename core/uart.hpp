@@ -1,0 +1,20 @@
+// A console UART driver: polled output and input. PL011 now; an ns16550
+// driver slots in beside it (chosen from /chosen/stdout-path's compatible).
+#pragma once
+
+#include "setwise/types.hpp"
+
+namespace setwise::core {
+
+class Uart {
+public:
+    virtual void init() = 0;
+    virtual void put(char c) = 0;   // blocks while the transmit FIFO is full
+    virtual bool get(char& c) = 0;  // false when nothing was received
+    virtual void flush() = 0;       // until everything is on the wire
+
+protected:
+    ~Uart() = default;
+};
+
+} // namespace setwise::core

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Run one QEMU end-to-end test.
+
+Boots QEMU with the given arguments, reads the serial console, and keeps
+the whole serial log in --log. The test passes only when every --expect
+pattern has been seen, in order, and the --finish pattern after them; it
+fails at once on any --fail pattern, and fails when --timeout (seconds of
+wall time) runs out first. QEMU is always killed at the end.
+"""
+import argparse
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+DEFAULT_FAIL = [r"PANIC", r"unexpected exception on CPU", r"^\S*FAIL\b"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--log", required=True, help="serial log file to write")
+    ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--expect", action="append", default=[], help="regex, in order")
+    ap.add_argument("--reject", action="append", default=[], help="regex that must never appear")
+    ap.add_argument("--finish", required=True, help="regex of the final marker")
+    ap.add_argument("--no-default-fail", action="store_true")
+    ap.add_argument("qemu", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    cmd = a.qemu[1:] if a.qemu and a.qemu[0] == "--" else a.qemu
+    if not cmd:
+        ap.error("no QEMU command given after --")
+
+    fail_res = [re.compile(p, re.M) for p in (a.reject + ([] if a.no_default_fail else DEFAULT_FAIL))]
+    expect_res = [re.compile(p, re.M) for p in a.expect]
+    finish_re = re.compile(a.finish, re.M)
+
+    os.makedirs(os.path.dirname(os.path.abspath(a.log)), exist_ok=True)
+    log = open(a.log, "wb")
+    log.write(("# " + " ".join(cmd) + "\n").encode())
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    text = ""
+    pos = 0          # where the next expected pattern is searched from
+    next_expect = 0
+    verdict = None
+    deadline = time.monotonic() + a.timeout
+    start = time.monotonic()
+    try:
+        while verdict is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                missing = a.expect[next_expect] if next_expect < len(a.expect) else a.finish
+                verdict = "FAIL (timeout after %.0fs waiting for /%s/)" % (a.timeout, missing)
+                break
+            r, _, _ = select.select([proc.stdout], [], [], min(left, 0.5))
+            if r:
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    proc.wait()
+                    missing = a.expect[next_expect] if next_expect < len(a.expect) else a.finish
+                    verdict = "FAIL (QEMU exited with %d before /%s/)" % (proc.returncode, missing)
+                    break
+                log.write(chunk)
+                log.flush()
+                text += chunk.decode("utf-8", "replace").replace("\r", "")
+            for fr in fail_res:
+                m = fr.search(text)
+                if m:
+                    line = text[text.rfind("\n", 0, m.start()) + 1:].split("\n", 1)[0]
+                    verdict = "FAIL (failure marker: %s)" % line.strip()
+                    break
+            if verdict:
+                break
+            while next_expect < len(expect_res):
+                m = expect_res[next_expect].search(text, pos)
+                if not m:
+                    break
+                pos = m.end()
+                next_expect += 1
+            if next_expect == len(expect_res):
+                m = finish_re.search(text, pos)
+                if m:
+                    verdict = "PASS"
+    finally:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+        log.write(("\n# verdict: %s after %.1fs\n" % (verdict, time.monotonic() - start)).encode())
+        log.close()
+    print("QEMU-TEST %s: %s (log: %s)" % (a.name, verdict, a.log))
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
