@@ -19,6 +19,7 @@
 #include "core/percpu.hpp"
 #include "core/pl011.hpp"
 #include "core/start.hpp"
+#include "version.h"
 
 using namespace setwise;
 

@@ -51,8 +51,10 @@ bool string_is(const Blob& blob, Node node, std::string_view name, std::string_v
 Status collect_ram(const Blob& blob, MachineInfo& out) {
     auto visit = [&](Node n) -> Status {
         if (!string_is(blob, n, "device_type", "memory") || !blob.is_available(n)) return Status::ok;
-        const fdt::RegList regs = SW_TRY(blob.reg(n));
-        for (Region r : regs) {
+        auto regs = blob.reg(n);
+        if (regs.status() == Status::not_found) return Status::ok; // describes no RAM
+        if (!regs) return regs.status();
+        for (Region r : regs.value()) {
             if (r.size == 0) continue;
             out.ram.push(SW_TRY(physical_range(blob, n, r)));
         }
@@ -151,9 +153,10 @@ std::optional<ModuleKind> module_kind(const Property& compatible) {
 // A module's `reg` is a physical address in /chosen's (or its domain
 // node's) cells; /chosen has no `ranges`, so no translation applies.
 Status add_module(const Blob& blob, Node node, Node domain, ModuleKind kind, MachineInfo& out) {
-    const fdt::RegList regs = SW_TRY(blob.reg(node));
-    if (regs.empty()) return Status::invalid_argument;
-    const PaRange range = SW_TRY(to_pa_range(regs[0]));
+    auto regs = blob.reg(node);
+    if (regs.status() == Status::not_found || (regs && regs.value().empty())) return Status::invalid_argument;
+    if (!regs) return regs.status();
+    const PaRange range = SW_TRY(to_pa_range(regs.value()[0]));
     if (!out.modules.push(BootModule{range, kind, node, domain})) return Status::out_of_range;
     return Status::ok;
 }
@@ -230,10 +233,11 @@ Status collect_cpus(const Blob& blob, MachineInfo& out) {
 
     auto visit = [&](Node n) -> Status {
         if (!string_is(blob, n, "device_type", "cpu") || !blob.is_available(n)) return Status::ok;
-        const fdt::RegList regs = SW_TRY(blob.reg(n));
-        if (regs.empty()) return Status::invalid_argument;
+        auto regs = blob.reg(n);
+        if (regs.status() == Status::not_found || (regs && regs.value().empty())) return Status::invalid_argument;
+        if (!regs) return regs.status();
         Cpu cpu;
-        cpu.mpidr = regs[0].address;
+        cpu.mpidr = regs.value()[0].address;
         cpu.node = n;
         auto method = blob.property(n, "enable-method");
         if (method) {

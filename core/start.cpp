@@ -63,10 +63,10 @@ usize collect_excluded(const BootInfo& boot, PaRange* out, usize cap) {
 void start(const BootInfo& boot) {
     const MachineInfo& m = *boot.machine;
 
+    if (!m.bootargs.empty()) log::info("command line: {}", m.bootargs);
     LogWarnings warnings;
     g_options = parse_options(m.bootargs, warnings);
     log::set_threshold(log_level(g_options.loglvl));
-    if (!m.bootargs.empty()) log::info("command line: {}", m.bootargs);
 
     PaRange excluded[mm::FrameAllocator::kMaxExcludedRanges];
     const usize n_excluded = collect_excluded(boot, excluded, mm::FrameAllocator::kMaxExcludedRanges);

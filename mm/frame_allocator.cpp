@@ -49,7 +49,8 @@ void sort_by_first(FrameSpan* s, usize n) {
     }
 }
 
-// Sorted in place; merges overlapping and touching spans. Returns the new count.
+// Precondition: sorted by first. Merges overlapping and touching spans in
+// place; returns the new count.
 usize merge_sorted(FrameSpan* s, usize n) {
     if (n == 0) return 0;
     usize out = 0;

@@ -91,9 +91,10 @@ public:
     // kMaxExcludedRanges ranges, rounded outwards to whole frames; they may
     // overlap each other and lie partly or wholly outside RAM.
     //
-    // The metadata run is placed at the highest free frames that can hold it
-    // and is accessed only through `phys_to_virt`, during this call and for
-    // as long as the allocator lives; the returned object lives inside it.
+    // The metadata run takes the top of the highest free gap that holds it.
+    // `phys_to_virt` is asked once, for the whole run; the pointer it gives
+    // must stay valid for the allocator's life, which is spent inside that
+    // run (the returned object is there; nothing destroys it).
     //
     // Fails with invalid_argument (no usable RAM, RAM ranges that overlap or
     // reach beyond the 52-bit physical address space, a metadata pointer the

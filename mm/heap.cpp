@@ -308,7 +308,8 @@ void Heap::insert(PageNode* n) {
 }
 
 void Heap::remove(PageNode* n) {
-    for (PageNode** link = &buckets_[bucket_of(n->key, bucket_count_)]; *link != nullptr; link = &(*link)->bucket_next) {
+    PageNode** link = &buckets_[bucket_of(n->key, bucket_count_)];
+    for (; *link != nullptr; link = &(*link)->bucket_next) {
         if (*link == n) {
             *link = n->bucket_next;
             --nodes_;

@@ -35,9 +35,9 @@ set(QEMU_BASE -cpu cortex-a57 -m 1G -display none -monitor none -serial stdio -n
 foreach(gic 2 3)
     foreach(n 1 2 4)
         add_qemu_test(NAME boot_gicv${gic}_smp${n}
-            EXPECT "setwise ${SETWISE_VERSION}"
-                   "GIC: v${gic}"
+            EXPECT "setwise ${SETWISE_VERSION} .* entered at EL2"
                    "CPUs: ${n} of ${n} online"
+                   "GIC: v${gic}"
             FINISH "boot complete: ${n} of ${n} CPUs online"
             QEMU -M virt,virtualization=on,gic-version=${gic} ${QEMU_BASE} -smp ${n}
                  -kernel ${SETWISE_IMAGE})
@@ -56,15 +56,13 @@ add_qemu_test(NAME load_address_high
 add_qemu_test(NAME bad_cmdline
     EXPECT "warning: unknown option 'frobnicate'"
            "warning: invalid value 'maybe' for 'sw-tracking'"
-           "sw-tracking=on"
-           "loglvl=info"
+           "options: loglvl=info sw-tracking=on"
     FINISH "boot complete: 2 of 2 CPUs online"
     QEMU -M virt,virtualization=on ${QEMU_BASE} -smp 2 -kernel ${SETWISE_IMAGE} -append "frobnicate=1 sw-tracking=maybe")
 
 # A good command line takes effect.
 add_qemu_test(NAME cmdline_applied
-    EXPECT "sw-tracking=off"
-           "maxcpus=2"
+    EXPECT "options: .*sw-tracking=off maxcpus=2"
     FINISH "boot complete: 2 of 4 CPUs online"
     QEMU -M virt,virtualization=on ${QEMU_BASE} -smp 4 -kernel ${SETWISE_IMAGE} -append "no-sw-tracking maxcpus=2")
 
