@@ -46,6 +46,7 @@ protected:
 //   using Input = Va or Ipa;       the input address kind
 //   using Attr;                    what a leaf says besides its output address
 //   kStartLevel                    the level of the root table
+//   kInputBits                     the input address size the root covers
 //   block_allowed(level)           whether a leaf may sit at this level (< 3)
 //   is_valid(d), is_table(d, level), make_table(pa), make_leaf(pa, level, attr),
 //   output_address(d), leaf_attr(d), invalid()
@@ -53,6 +54,7 @@ template <typename F>
 concept TableFormat = requires(u64 d, Pa pa, unsigned level, typename F::Attr attr) {
     typename F::Input;
     { F::kStartLevel } -> std::convertible_to<unsigned>;
+    { F::kInputBits } -> std::convertible_to<unsigned>;
     { F::block_allowed(level) } -> std::same_as<bool>;
     { F::is_valid(d) } -> std::same_as<bool>;
     { F::is_table(d, level) } -> std::same_as<bool>;
@@ -67,6 +69,12 @@ class PageTable {
 public:
     using Input = typename Format::Input;
     using Attr = typename Format::Attr;
+
+    // One root table covers kInputBits; inputs beyond it would alias lower
+    // addresses through the index masks, so they are refused.
+    static_assert(Format::kInputBits == level_shift(Format::kStartLevel) + kLevelBits,
+                  "one root table: concatenated roots need their own geometry");
+    static constexpr u64 kInputLimit = u64{1} << Format::kInputBits;
 
     struct Leaf {
         Pa pa;          // output address of the input address looked up
@@ -88,6 +96,7 @@ public:
     // no_memory when the table memory runs out.
     Result<void> prepare(Input in, Pa out, u64 size, Attr attr) {
         if (!is_aligned(in.raw() | out.raw() | size, kPageSize) || size == 0) return Status::invalid_argument;
+        if (in.raw() >= kInputLimit || size > kInputLimit - in.raw()) return Status::out_of_range;
         for (u64 done = 0; done < size;) {
             const unsigned level = leaf_level(in.raw() + done, out.raw() + done, size - done);
             u64* entry = SW_TRY(walk_to(in.raw() + done, level, /*allocate=*/true));
@@ -120,6 +129,7 @@ public:
     }
 
     Result<Leaf> lookup(Input in) const {
+        if (in.raw() >= kInputLimit) return Status::not_found;
         Pa table = root_;
         for (unsigned level = Format::kStartLevel; level <= 3; ++level) {
             const u64 d = mem_->table(table)[level_index(in.raw(), level)];

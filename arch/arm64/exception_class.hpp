@@ -1,5 +1,8 @@
-// ESR_ELx.EC, every exception class DDI 0487 (K.a, D19.2.41) allocates, and
-// the syndrome decoded once into a typed value. Trap dispatch switches over
+// ESR_ELx.EC: the exception classes of DDI 0487 (D19.2.41) for the ARMv8.x
+// and v9 features setwise can meet, and the syndrome decoded once into a
+// typed value. Classes for features setwise never enables for a guest
+// (FEAT_SYSREG128 0x14, granule protection 0x1e, GCS 0x2d) are treated as
+// unallocated: reported, never acted on. Trap dispatch switches over
 // ExceptionClass with -Werror=switch-enum, so each class is a decision.
 #pragma once
 

@@ -1,0 +1,638 @@
+// mm/page_table: the generic two-phase walker, first over the host fake
+// descriptor format (arch/fake/pte_format.hpp, deliberately unlike ARM), then
+// over the real EL2 stage-1 format with raw descriptors checked bit by bit
+// against DDI 0487 D8.3 ("Translation table descriptor formats").
+//
+// Expected descriptors are built here by hand from each format's bit layout;
+// tables are walked here with their own index arithmetic (4 KiB granule:
+// index = VA[47:39], [38:30], [29:21], [20:12] at levels 0..3, DDI 0487
+// D8.2), never with the walker's helpers.
+#include "mm/page_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "arch/arm64/pte_format.hpp"
+#include "arch/fake/pte_format.hpp"
+
+namespace setwise {
+
+// Readable statuses in failure messages.
+void PrintTo(Status s, std::ostream* os) { *os << status_name(s); }
+
+namespace {
+
+using arch::fake::FakeAttr;
+using arch::fake::FakePteFormat;
+using arm64::MemType;
+using arm64::Stage1Attr;
+using arm64::Stage1El2Format;
+
+static_assert(mm::TableFormat<FakePteFormat>);
+static_assert(mm::TableFormat<Stage1El2Format>);
+
+// Table pages for the walker: one aligned_alloc'd page each, at most
+// `budget` of them, so exhaustion can be provoked. A table page's Pa is its
+// host pointer. table() of an address this arena never handed out is a
+// walker bug (a misdecoded descriptor): it is recorded as a test failure and
+// answered with a scratch page of invalid entries, so the test goes on
+// instead of crashing.
+class ArenaMemory final : public mm::TableMemory {
+public:
+    explicit ArenaMemory(usize budget) : budget_(budget) {}
+    ~ArenaMemory() {
+        for (u64 p : pages_) std::free(reinterpret_cast<void*>(p));
+    }
+    ArenaMemory(const ArenaMemory&) = delete;
+    ArenaMemory& operator=(const ArenaMemory&) = delete;
+
+    Result<Pa> allocate_table() override {
+        if (pages_.size() >= budget_) {
+            ++refused_;
+            return Status::no_memory;
+        }
+        void* p = std::aligned_alloc(kPageSize, kPageSize);
+        std::memset(p, 0, kPageSize);
+        pages_.push_back(reinterpret_cast<u64>(p));
+        known_.insert(reinterpret_cast<u64>(p));
+        return Pa(reinterpret_cast<u64>(p));
+    }
+
+    u64* table(Pa pa) override {
+        if (known_.count(pa.raw()) == 0) {
+            ADD_FAILURE() << "walker asked for table page " << std::hex << pa.raw()
+                          << " which the arena never allocated";
+            std::memset(scratch_, 0, sizeof scratch_);
+            return scratch_;
+        }
+        return reinterpret_cast<u64*>(pa.raw());
+    }
+
+    usize used() const { return pages_.size(); }
+    usize refused() const { return refused_; }
+    void set_budget(usize b) { budget_ = b; }
+    const std::vector<u64>& pages() const { return pages_; }
+    bool owns(u64 pa) const { return known_.count(pa) != 0; }
+
+private:
+    usize budget_;
+    usize refused_ = 0;
+    std::vector<u64> pages_;
+    std::set<u64> known_;
+    alignas(4096) u64 scratch_[512]{};
+};
+
+constexpr u64 index_at(u64 va, unsigned level) { return (va >> (12 + 9 * (3 - level))) & 0x1ff; }
+
+// ---------------------------------------------------------------------------
+// The fake format, decoded by hand: V = bit 63, T = bit 62, attr = [55:48],
+// frame number = [39:0].
+
+constexpr u64 kFakeV = u64{1} << 63;
+constexpr u64 kFakeT = u64{1} << 62;
+constexpr u64 kFakeFrameMask = (u64{1} << 40) - 1;
+
+constexpr u64 fake_leaf(u64 pa, u8 attr) { return kFakeV | (u64{attr} << 48) | (pa >> 12); }
+
+// The raw descriptor at `level` for `va`, or nullopt when a table on the way
+// is missing.
+std::optional<u64> fake_raw(ArenaMemory& mem, Pa root, u64 va, unsigned level) {
+    u64* t = mem.table(root);
+    for (unsigned l = 0; l < level; ++l) {
+        const u64 d = t[index_at(va, l)];
+        if ((d & kFakeV) == 0 || (d & kFakeT) == 0) return std::nullopt;
+        t = mem.table(Pa((d & kFakeFrameMask) << 12));
+    }
+    return t[index_at(va, level)];
+}
+
+// Leaves anywhere in the arena. In the fake format a valid entry without T
+// is a leaf at any level, so no level bookkeeping is needed.
+usize fake_leaf_count(const ArenaMemory& mem) {
+    usize n = 0;
+    for (u64 p : mem.pages()) {
+        const u64* t = reinterpret_cast<const u64*>(p);
+        for (unsigned i = 0; i < 512; ++i)
+            if ((t[i] & kFakeV) != 0 && (t[i] & kFakeT) == 0) ++n;
+    }
+    return n;
+}
+
+using FakeTable = mm::PageTable<FakePteFormat>;
+
+constexpr FakeAttr kA{0x5a};
+constexpr FakeAttr kB{0xa5};
+
+FakeTable make_fake(ArenaMemory& mem) {
+    Result<FakeTable> r = FakeTable::create(mem);
+    EXPECT_TRUE(r.ok());
+    return r.value();
+}
+
+// Expect `va` to be mapped by a leaf at `level` to `pa` with attribute `attr`,
+// both through lookup() and in the raw descriptor.
+void expect_fake_leaf(ArenaMemory& mem, const FakeTable& pt, u64 va, u64 pa, unsigned level, u8 attr) {
+    SCOPED_TRACE(testing::Message() << "va " << std::hex << va);
+    Result<FakeTable::Leaf> leaf = pt.lookup(Va(va));
+    ASSERT_TRUE(leaf.ok()) << status_name(leaf.status());
+    EXPECT_EQ(leaf.value().pa, Pa(pa));
+    EXPECT_EQ(leaf.value().level, level);
+    EXPECT_EQ(leaf.value().attr.bits, attr);
+    const u64 size = u64{1} << (12 + 9 * (3 - level));
+    std::optional<u64> raw = fake_raw(mem, pt.root(), va, level);
+    ASSERT_TRUE(raw.has_value());
+    EXPECT_EQ(*raw, fake_leaf(pa & ~(size - 1), attr)) << std::hex << *raw;
+}
+
+TEST(FakePteFormat, EncodingIsNotArm) {
+    // The fake's own layout (its header comment); if this drifted, the rest
+    // of this file would check the wrong thing.
+    EXPECT_EQ(FakePteFormat::make_leaf(Pa(0x8000'1000), 3, kA), 0x805a'0000'0008'0001ull);
+    EXPECT_EQ(FakePteFormat::make_table(Pa(0x1234'5000)), 0xc000'0000'0001'2345ull);
+    EXPECT_EQ(FakePteFormat::output_address(0x805a'0000'0008'0001ull), Pa(0x8000'1000));
+    EXPECT_FALSE(FakePteFormat::is_table(FakePteFormat::make_leaf(Pa(0x1000), 3, kA), 3));
+    EXPECT_FALSE(FakePteFormat::is_valid(0x3)); // ARM's "valid table" bits mean nothing here
+    EXPECT_FALSE(FakePteFormat::block_allowed(0));
+    EXPECT_FALSE(FakePteFormat::block_allowed(3));
+}
+
+TEST(PageTableFake, CreateAllocatesARootOrFails) {
+    ArenaMemory none(0);
+    EXPECT_EQ(FakeTable::create(none).status(), Status::no_memory);
+
+    ArenaMemory mem(1);
+    Result<FakeTable> r = FakeTable::create(mem);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(mem.used(), 1u);
+    EXPECT_EQ(r.value().root().raw(), mem.pages()[0]);
+    EXPECT_EQ(r.value().lookup(Va(0)).status(), Status::not_found);
+}
+
+TEST(PageTableFake, MapsOnePage) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'1000), Pa(0x8000'1000), kPageSize, kA).ok());
+    // root + level 1 + level 2 + level 3.
+    EXPECT_EQ(mem.used(), 4u);
+    EXPECT_EQ(fake_leaf_count(mem), 1u);
+    expect_fake_leaf(mem, pt, 0x4000'1000, 0x8000'1000, 3, kA.bits);
+
+    // The path is made of fake table descriptors pointing at arena pages.
+    for (unsigned level = 0; level < 3; ++level) {
+        std::optional<u64> d = fake_raw(mem, pt.root(), 0x4000'1000, level);
+        ASSERT_TRUE(d.has_value());
+        EXPECT_EQ(*d & ~kFakeFrameMask, kFakeV | kFakeT) << "level " << level;
+        EXPECT_TRUE(mem.owns((*d & kFakeFrameMask) << 12));
+    }
+}
+
+TEST(PageTableFake, LookupAddsTheOffsetWithinTheLeaf) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'1000), Pa(0x8000'1000), kPageSize, kA).ok());
+    Result<FakeTable::Leaf> leaf = pt.lookup(Va(0x4000'1abc));
+    ASSERT_TRUE(leaf.ok());
+    EXPECT_EQ(leaf.value().pa, Pa(0x8000'1abc));
+    leaf = pt.lookup(Va(0x4000'1fff));
+    ASSERT_TRUE(leaf.ok());
+    EXPECT_EQ(leaf.value().pa, Pa(0x8000'1fff));
+}
+
+TEST(PageTableFake, UnmappedIsNotFound) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'1000), Pa(0x8000'1000), kPageSize, kA).ok());
+    // Neighbours in the same level-3 table, and in tables never made.
+    EXPECT_EQ(pt.lookup(Va(0x4000'0fff)).status(), Status::not_found);
+    EXPECT_EQ(pt.lookup(Va(0x4000'2000)).status(), Status::not_found);
+    EXPECT_EQ(pt.lookup(Va(0x4020'0000)).status(), Status::not_found);
+    EXPECT_EQ(pt.lookup(Va(0x8000'0000)).status(), Status::not_found);
+    EXPECT_EQ(pt.lookup(Va(0x80'0000'0000)).status(), Status::not_found); // another level-0 entry
+}
+
+TEST(PageTableFake, TwoMiBBlockWhenBothAddressesAreAligned) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).ok());
+    EXPECT_EQ(mem.used(), 3u); // root, level 1, level 2: no level-3 table
+    EXPECT_EQ(fake_leaf_count(mem), 1u);
+    expect_fake_leaf(mem, pt, 0x4020'0000, 0x8020'0000, 2, kA.bits);
+    expect_fake_leaf(mem, pt, 0x4030'1234, 0x8030'1234, 2, kA.bits);
+    expect_fake_leaf(mem, pt, 0x403f'ffff, 0x803f'ffff, 2, kA.bits);
+    EXPECT_EQ(pt.lookup(Va(0x4040'0000)).status(), Status::not_found);
+}
+
+TEST(PageTableFake, PagesWhenOnlyOneAddressIsBlockAligned) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    // Input 2 MiB aligned, output only 4 KiB aligned: no block can express it.
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'1000), 2 * kMiB, kA).ok());
+    EXPECT_EQ(fake_leaf_count(mem), 512u);
+    expect_fake_leaf(mem, pt, 0x4020'0000, 0x8020'1000, 3, kA.bits);
+    expect_fake_leaf(mem, pt, 0x403f'f000, 0x8040'0000, 3, kA.bits);
+}
+
+TEST(PageTableFake, OneGiBBlock) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0xc000'0000), kGiB, kB).ok());
+    EXPECT_EQ(mem.used(), 2u); // root and level 1
+    EXPECT_EQ(fake_leaf_count(mem), 1u);
+    expect_fake_leaf(mem, pt, 0x4000'0000, 0xc000'0000, 1, kB.bits);
+    expect_fake_leaf(mem, pt, 0x5234'5678, 0xd234'5678, 1, kB.bits);
+    EXPECT_EQ(pt.lookup(Va(0x8000'0000)).status(), Status::not_found);
+    EXPECT_EQ(pt.lookup(Va(0x3fff'ffff)).status(), Status::not_found);
+}
+
+TEST(PageTableFake, NoLeafAtLevelZero) {
+    // 512 GiB, aligned to 512 GiB: level 0 cannot hold a leaf, so 512 level-1 blocks.
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0), Pa(0x80'0000'0000), 512 * kGiB, kA).ok());
+    EXPECT_EQ(mem.used(), 2u);
+    EXPECT_EQ(fake_leaf_count(mem), 512u);
+    expect_fake_leaf(mem, pt, 0, 0x80'0000'0000, 1, kA.bits);
+    expect_fake_leaf(mem, pt, 0x7f'c000'0005, 0xff'c000'0005, 1, kA.bits);
+    std::optional<u64> root_entry = fake_raw(mem, pt.root(), 0, 0);
+    ASSERT_TRUE(root_entry.has_value());
+    EXPECT_EQ(*root_entry & ~kFakeFrameMask, kFakeV | kFakeT);
+}
+
+TEST(PageTableFake, MixedRangePagesThenBlocksThenPages) {
+    // [0x401fe000, 0x40603000): two pages up to the 2 MiB boundary, two
+    // 2 MiB blocks, three pages of tail. The output is offset by 4 GiB, so
+    // it has the same alignment as the input.
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    constexpr u64 kIn = 0x401f'e000;
+    constexpr u64 kOff = 0x1'0000'0000;
+    constexpr u64 kSize = 0x4060'3000 - kIn;
+    ASSERT_TRUE(pt.map(Va(kIn), Pa(kIn + kOff), kSize, kA).ok());
+    EXPECT_EQ(fake_leaf_count(mem), 7u);
+    for (u64 va : {0x401f'e000ull, 0x401f'f000ull, 0x4060'0000ull, 0x4060'1000ull, 0x4060'2000ull})
+        expect_fake_leaf(mem, pt, va, va + kOff, 3, kA.bits);
+    for (u64 va : {0x4020'0000ull, 0x4040'0000ull, 0x405f'f000ull})
+        expect_fake_leaf(mem, pt, va, va + kOff, 2, kA.bits);
+    EXPECT_EQ(pt.lookup(Va(0x401f'd000)).status(), Status::not_found);
+    EXPECT_EQ(pt.lookup(Va(0x4060'3000)).status(), Status::not_found);
+    // Two level-3 tables (head and tail), one level-2, one level-1, root.
+    EXPECT_EQ(mem.used(), 5u);
+}
+
+TEST(PageTableFake, MixedRangeBlocksAcrossGiBs) {
+    // [0x3fe00000, 0x80200000): a 2 MiB block, a 1 GiB block, a 2 MiB block.
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    constexpr u64 kOff = 0x1'0000'0000;
+    ASSERT_TRUE(pt.map(Va(0x3fe0'0000), Pa(0x3fe0'0000 + kOff), 0x8020'0000 - 0x3fe0'0000, kB).ok());
+    EXPECT_EQ(fake_leaf_count(mem), 3u);
+    expect_fake_leaf(mem, pt, 0x3fe0'0000, 0x3fe0'0000 + kOff, 2, kB.bits);
+    expect_fake_leaf(mem, pt, 0x4000'0000, 0x4000'0000 + kOff, 1, kB.bits);
+    expect_fake_leaf(mem, pt, 0x7fff'f000, 0x7fff'f000 + kOff, 1, kB.bits);
+    expect_fake_leaf(mem, pt, 0x8000'0000, 0x8000'0000 + kOff, 2, kB.bits);
+    EXPECT_EQ(pt.lookup(Va(0x8020'0000)).status(), Status::not_found);
+    EXPECT_EQ(mem.used(), 4u); // root, level 1, two level-2 tables
+}
+
+TEST(PageTableFake, IdenticalRemapIsIdempotent) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    constexpr u64 kIn = 0x401f'e000;
+    constexpr u64 kSize = 0x4060'3000 - kIn;
+    ASSERT_TRUE(pt.map(Va(kIn), Pa(kIn + 0x1'0000'0000), kSize, kA).ok());
+    const usize pages = mem.used();
+    const std::optional<u64> before = fake_raw(mem, pt.root(), 0x4020'0000, 2);
+    EXPECT_TRUE(pt.map(Va(kIn), Pa(kIn + 0x1'0000'0000), kSize, kA).ok());
+    EXPECT_EQ(mem.used(), pages);
+    EXPECT_EQ(fake_leaf_count(mem), 7u);
+    EXPECT_EQ(fake_raw(mem, pt.root(), 0x4020'0000, 2), before);
+    // A sub-range of what is mapped, with the same leaves, is also fine.
+    EXPECT_TRUE(pt.map(Va(0x401f'f000), Pa(0x401f'f000 + 0x1'0000'0000), kPageSize, kA).ok());
+}
+
+TEST(PageTableFake, ExtendingARangeKeepsTheIdenticalPart) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x8000'0000), 2 * kPageSize, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x8000'0000), 4 * kPageSize, kA).ok());
+    EXPECT_EQ(fake_leaf_count(mem), 4u);
+    expect_fake_leaf(mem, pt, 0x4000'3000, 0x8000'3000, 3, kA.bits);
+}
+
+TEST(PageTableFake, ConflictingPageIsRefusedAndUnchanged) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'1000), Pa(0x8000'1000), kPageSize, kA).ok());
+    const std::optional<u64> before = fake_raw(mem, pt.root(), 0x4000'1000, 3);
+    // Other output address; same output, other attributes.
+    EXPECT_EQ(pt.map(Va(0x4000'1000), Pa(0x9000'1000), kPageSize, kA).status(), Status::exists);
+    EXPECT_EQ(pt.map(Va(0x4000'1000), Pa(0x8000'1000), kPageSize, kB).status(), Status::exists);
+    EXPECT_EQ(fake_raw(mem, pt.root(), 0x4000'1000, 3), before);
+    expect_fake_leaf(mem, pt, 0x4000'1000, 0x8000'1000, 3, kA.bits);
+    EXPECT_EQ(fake_leaf_count(mem), 1u);
+}
+
+TEST(PageTableFake, ConflictAtTheEndWritesNoLeafAtAll) {
+    // The last page of the range is mapped elsewhere: the whole map is
+    // refused in prepare, so the free pages before it stay unmapped.
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'3000), Pa(0x9900'3000), kPageSize, kB).ok());
+    EXPECT_EQ(pt.map(Va(0x4000'0000), Pa(0x8000'0000), 4 * kPageSize, kA).status(), Status::exists);
+    EXPECT_EQ(fake_leaf_count(mem), 1u);
+    for (u64 va : {0x4000'0000ull, 0x4000'1000ull, 0x4000'2000ull})
+        EXPECT_EQ(pt.lookup(Va(va)).status(), Status::not_found) << std::hex << va;
+    expect_fake_leaf(mem, pt, 0x4000'3000, 0x9900'3000, 3, kB.bits);
+}
+
+TEST(PageTableFake, BlockOverATableIsRefused) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4020'1000), Pa(0x8020'1000), kPageSize, kA).ok());
+    // Same translation as the page, but a 2 MiB block needs the slot the
+    // level-3 table occupies.
+    EXPECT_EQ(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).status(), Status::exists);
+    EXPECT_EQ(fake_leaf_count(mem), 1u);
+    expect_fake_leaf(mem, pt, 0x4020'1000, 0x8020'1000, 3, kA.bits);
+    EXPECT_EQ(pt.lookup(Va(0x4020'0000)).status(), Status::not_found);
+}
+
+TEST(PageTableFake, PageUnderABlockIsRefused) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).ok());
+    const usize pages = mem.used();
+    EXPECT_EQ(pt.map(Va(0x4020'1000), Pa(0x9020'1000), kPageSize, kA).status(), Status::exists);
+    EXPECT_EQ(mem.used(), pages); // the block was not split
+    expect_fake_leaf(mem, pt, 0x4020'1000, 0x8020'1000, 2, kA.bits);
+}
+
+TEST(PageTableFake, UnalignedIsInvalidArgument) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    EXPECT_EQ(pt.map(Va(0x4000'0800), Pa(0x8000'0000), kPageSize, kA).status(), Status::invalid_argument);
+    EXPECT_EQ(pt.map(Va(0x4000'0000), Pa(0x8000'0800), kPageSize, kA).status(), Status::invalid_argument);
+    EXPECT_EQ(pt.map(Va(0x4000'0000), Pa(0x8000'0000), 0x800, kA).status(), Status::invalid_argument);
+    EXPECT_EQ(pt.map(Va(0x4000'0000), Pa(0x8000'0000), kPageSize + 1, kA).status(), Status::invalid_argument);
+    EXPECT_EQ(pt.map(Va(0x4000'0000), Pa(0x8000'0000), 0, kA).status(), Status::invalid_argument);
+    EXPECT_EQ(pt.prepare(Va(0x4000'0001), Pa(0x8000'0000), kPageSize, kA).status(), Status::invalid_argument);
+    EXPECT_EQ(mem.used(), 1u); // nothing but the root
+    EXPECT_EQ(fake_leaf_count(mem), 0u);
+}
+
+TEST(PageTableFake, PrepareWritesNoLeafCommitWritesThem) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.prepare(Va(0x401f'f000), Pa(0x801f'f000), 0x20'1000, kA).ok());
+    EXPECT_EQ(mem.used(), 4u);
+    EXPECT_EQ(fake_leaf_count(mem), 0u);
+    EXPECT_EQ(pt.lookup(Va(0x401f'f000)).status(), Status::not_found);
+    pt.commit(Va(0x401f'f000), Pa(0x801f'f000), 0x20'1000, kA);
+    EXPECT_EQ(mem.used(), 4u); // commit allocates nothing
+    EXPECT_EQ(fake_leaf_count(mem), 2u);
+    expect_fake_leaf(mem, pt, 0x401f'f000, 0x801f'f000, 3, kA.bits);
+    expect_fake_leaf(mem, pt, 0x4020'0000, 0x8020'0000, 2, kA.bits);
+}
+
+TEST(PageTableFake, ExhaustionInPrepareLeavesOnlyEmptyTables) {
+    // Two pages straddling the 1 GiB boundary need root, level 1, and a
+    // level-2 and a level-3 table on each side: six pages. Four run out
+    // at the second level-2 table.
+    ArenaMemory mem(4);
+    FakeTable pt = make_fake(mem);
+    EXPECT_EQ(pt.map(Va(0x3fff'f000), Pa(0x7fff'f000), 2 * kPageSize, kA).status(), Status::no_memory);
+    EXPECT_GE(mem.refused(), 1u);
+    EXPECT_EQ(fake_leaf_count(mem), 0u);
+    EXPECT_EQ(pt.lookup(Va(0x3fff'f000)).status(), Status::not_found);
+    EXPECT_EQ(pt.lookup(Va(0x4000'0000)).status(), Status::not_found);
+    // Every valid entry left behind is a table descriptor into the arena.
+    for (u64 p : mem.pages()) {
+        const u64* t = reinterpret_cast<const u64*>(p);
+        for (unsigned i = 0; i < 512; ++i) {
+            if ((t[i] & kFakeV) == 0) continue;
+            EXPECT_EQ(t[i] & ~kFakeFrameMask, kFakeV | kFakeT);
+            EXPECT_TRUE(mem.owns((t[i] & kFakeFrameMask) << 12));
+        }
+    }
+
+    // With memory, the same map succeeds and reuses the tables already there.
+    mem.set_budget(6);
+    ASSERT_TRUE(pt.map(Va(0x3fff'f000), Pa(0x7fff'f000), 2 * kPageSize, kA).ok());
+    EXPECT_EQ(mem.used(), 6u);
+    expect_fake_leaf(mem, pt, 0x3fff'f000, 0x7fff'f000, 3, kA.bits);
+    expect_fake_leaf(mem, pt, 0x4000'0000, 0x8000'0000, 3, kA.bits);
+}
+
+TEST(PageTableFake, InputBeyondTheTableIsRefused) {
+    // The root table at level 0 resolves VA[47:39]: the input space is
+    // 48 bits (DDI 0487 D8.2; TCR_EL2.T0SZ = 16). An input at or beyond 2^48
+    // has no entry of its own; it must not silently alias VA & (2^48 - 1).
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0), Pa(0x8000'0000), kPageSize, kA).ok());
+    EXPECT_EQ(pt.lookup(Va(u64{1} << 48)).status(), Status::not_found);
+
+    // 2^48 + 4 KiB would alias the free slot of VA 0x1000.
+    EXPECT_FALSE(pt.map(Va((u64{1} << 48) + kPageSize), Pa(0x9000'1000), kPageSize, kB).ok());
+    EXPECT_EQ(pt.lookup(Va(kPageSize)).status(), Status::not_found);
+
+    // A range that starts inside and runs past the top.
+    ArenaMemory mem2(16);
+    FakeTable pt2 = make_fake(mem2);
+    EXPECT_FALSE(pt2.map(Va((u64{1} << 48) - kPageSize), Pa(0x9000'0000), 2 * kPageSize, kB).ok());
+    EXPECT_EQ(pt2.lookup(Va(0)).status(), Status::not_found);
+    EXPECT_EQ(fake_leaf_count(mem2), 0u);
+}
+
+// ---------------------------------------------------------------------------
+// The real EL2 stage-1 format (arch/arm64/pte_format.hpp; DDI 0487 D8.3):
+//   [0] valid, [1] table (levels 0-2) / page (level 3), [4:2] AttrIndx,
+//   [7:6] AP[2:1] (0b10 = read-only at EL2), [9:8] SH, [10] AF,
+//   [47:12] output address, [54] XN.
+
+constexpr u64 kArmOa = 0x0000'ffff'ffff'f000ull;
+constexpr u64 kArmXn = u64{1} << 54;
+constexpr u64 kArmAf = u64{1} << 10;
+constexpr u64 kArmShInner = u64{3} << 8;
+constexpr u64 kArmApRo = u64{2} << 6;
+constexpr u64 kArmAttrDevice = u64{1} << 2; // MAIR index 1, Device-nGnRE
+
+using ArmTable = mm::PageTable<Stage1El2Format>;
+
+constexpr Stage1Attr kRwData{MemType::normal, true, false};
+constexpr Stage1Attr kRoCode{MemType::normal, false, true};
+constexpr Stage1Attr kRoData{MemType::normal, false, false};
+constexpr Stage1Attr kDevice{MemType::device, true, false};
+
+std::optional<u64> arm_raw(ArenaMemory& mem, Pa root, u64 va, unsigned level) {
+    u64* t = mem.table(root);
+    for (unsigned l = 0; l < level; ++l) {
+        const u64 d = t[index_at(va, l)];
+        if ((d & 3) != 3) return std::nullopt;
+        t = mem.table(Pa(d & kArmOa));
+    }
+    return t[index_at(va, level)];
+}
+
+usize arm_leaf_count(ArenaMemory& mem, u64 table_pa, unsigned level) {
+    const u64* t = mem.table(Pa(table_pa));
+    usize n = 0;
+    for (unsigned i = 0; i < 512; ++i) {
+        const u64 d = t[i];
+        if ((d & 1) == 0) continue;
+        if (level < 3 && (d & 2) != 0)
+            n += arm_leaf_count(mem, d & kArmOa, level + 1);
+        else
+            ++n;
+    }
+    return n;
+}
+
+ArmTable make_arm(ArenaMemory& mem) {
+    Result<ArmTable> r = ArmTable::create(mem);
+    EXPECT_TRUE(r.ok());
+    return r.value();
+}
+
+TEST(PageTableStage1, NormalRwXnBlockDescriptor) {
+    ArenaMemory mem(16);
+    ArmTable pt = make_arm(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x4000'0000), 2 * kMiB, kRwData).ok());
+    // Block: bits[1:0] = 0b01, AttrIndx 0 (Normal WB), SH = inner, AF, XN.
+    const u64 expected = 0x4000'0000ull | kArmXn | kArmAf | kArmShInner | 0x1;
+    EXPECT_EQ(expected, 0x0040'0000'4000'0701ull);
+    std::optional<u64> raw = arm_raw(mem, pt.root(), 0x4000'0000, 2);
+    ASSERT_TRUE(raw.has_value());
+    EXPECT_EQ(*raw, expected) << std::hex << *raw;
+
+    Result<ArmTable::Leaf> leaf = pt.lookup(Va(0x4012'3456));
+    ASSERT_TRUE(leaf.ok());
+    EXPECT_EQ(leaf.value().level, 2u);
+    EXPECT_EQ(leaf.value().pa, Pa(0x4012'3456));
+    EXPECT_EQ(leaf.value().attr, kRwData);
+}
+
+TEST(PageTableStage1, TableDescriptorsPointAtTheNextTable) {
+    ArenaMemory mem(16);
+    ArmTable pt = make_arm(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x4000'0000), kPageSize, kRwData).ok());
+    ASSERT_EQ(mem.used(), 4u);
+    // Table descriptor: bits[1:0] = 0b11, next-level table address in
+    // [47:12], nothing else set (no hierarchical attributes).
+    for (unsigned level = 0; level < 3; ++level) {
+        std::optional<u64> d = arm_raw(mem, pt.root(), 0x4000'0000, level);
+        ASSERT_TRUE(d.has_value());
+        EXPECT_EQ(*d, mem.pages()[level + 1] | 0x3) << "level " << level << std::hex << " " << *d;
+    }
+}
+
+TEST(PageTableStage1, ReadOnlyExecutablePageDescriptor) {
+    ArenaMemory mem(16);
+    ArmTable pt = make_arm(mem);
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x4020'0000), kPageSize, kRoCode).ok());
+    // Page: bits[1:0] = 0b11, AP[2:1] = 0b10 (read-only), SH inner, AF, no XN.
+    std::optional<u64> raw = arm_raw(mem, pt.root(), 0x4020'0000, 3);
+    ASSERT_TRUE(raw.has_value());
+    EXPECT_EQ(*raw, 0x0000'0000'4020'0783ull) << std::hex << *raw;
+    EXPECT_EQ(*raw, 0x4020'0000ull | kArmAf | kArmShInner | kArmApRo | 0x3);
+    Result<ArmTable::Leaf> leaf = pt.lookup(Va(0x4020'0010));
+    ASSERT_TRUE(leaf.ok());
+    EXPECT_EQ(leaf.value().level, 3u);
+    EXPECT_EQ(leaf.value().attr, kRoCode);
+}
+
+TEST(PageTableStage1, ReadOnlyDataPageIsXn) {
+    ArenaMemory mem(16);
+    ArmTable pt = make_arm(mem);
+    ASSERT_TRUE(pt.map(Va(0x4030'0000), Pa(0x4030'0000), kPageSize, kRoData).ok());
+    std::optional<u64> raw = arm_raw(mem, pt.root(), 0x4030'0000, 3);
+    ASSERT_TRUE(raw.has_value());
+    EXPECT_EQ(*raw, 0x0040'0000'4030'0783ull) << std::hex << *raw;
+}
+
+TEST(PageTableStage1, DevicePageDescriptor) {
+    ArenaMemory mem(16);
+    ArmTable pt = make_arm(mem);
+    ASSERT_TRUE(pt.map(Va(0x0900'0000), Pa(0x0900'0000), kPageSize, kDevice).ok());
+    // Page, AttrIndx 1 (Device-nGnRE), AF, XN; read/write.
+    std::optional<u64> raw = arm_raw(mem, pt.root(), 0x0900'0000, 3);
+    ASSERT_TRUE(raw.has_value());
+    EXPECT_EQ(*raw & 0x3, 0x3u);
+    EXPECT_EQ((*raw >> 2) & 0x7, 1u);
+    EXPECT_EQ(*raw, 0x0900'0000ull | kArmXn | kArmAf | kArmAttrDevice | 0x3) << std::hex << *raw;
+    EXPECT_EQ(*raw, 0x0040'0000'0900'0407ull);
+    Result<ArmTable::Leaf> leaf = pt.lookup(Va(0x0900'0018));
+    ASSERT_TRUE(leaf.ok());
+    EXPECT_EQ(leaf.value().attr, kDevice);
+}
+
+TEST(PageTableStage1, DeviceIsNeverExecutable) {
+    // Speculative instruction fetch from Device memory is what XN on
+    // device mappings prevents (DDI 0487 B2.7.2); asking for it is ignored.
+    ArenaMemory mem(16);
+    ArmTable pt = make_arm(mem);
+    ASSERT_TRUE(pt.map(Va(0x0900'0000), Pa(0x0900'0000), kPageSize, Stage1Attr{MemType::device, true, true}).ok());
+    std::optional<u64> raw = arm_raw(mem, pt.root(), 0x0900'0000, 3);
+    ASSERT_TRUE(raw.has_value());
+    EXPECT_NE(*raw & kArmXn, 0u);
+}
+
+TEST(PageTableStage1, OneGiBBlockAndHighOutputAddress) {
+    ArenaMemory mem(16);
+    ArmTable pt = make_arm(mem);
+    ASSERT_TRUE(pt.map(Va(0x8000'0000), Pa(0x8000'0000), kGiB, kRwData).ok());
+    std::optional<u64> raw = arm_raw(mem, pt.root(), 0x8000'0000, 1);
+    ASSERT_TRUE(raw.has_value());
+    EXPECT_EQ(*raw, 0x0040'0000'8000'0701ull) << std::hex << *raw;
+
+    // The top of a 48-bit output space: OA[47:12] all ones.
+    ASSERT_TRUE(pt.map(Va(0x1000), Pa(0xffff'ffff'f000), kPageSize, kRwData).ok());
+    raw = arm_raw(mem, pt.root(), 0x1000, 3);
+    ASSERT_TRUE(raw.has_value());
+    EXPECT_EQ(*raw, 0x0040'ffff'ffff'f703ull) << std::hex << *raw;
+    Result<ArmTable::Leaf> leaf = pt.lookup(Va(0x1abc));
+    ASSERT_TRUE(leaf.ok());
+    EXPECT_EQ(leaf.value().pa, Pa(0xffff'ffff'fabc));
+}
+
+TEST(PageTableStage1, MixedRangeLevels) {
+    ArenaMemory mem(16);
+    ArmTable pt = make_arm(mem);
+    ASSERT_TRUE(pt.map(Va(0x401f'f000), Pa(0x401f'f000), 0x4040'1000 - 0x401f'f000, kRwData).ok());
+    EXPECT_EQ(arm_leaf_count(mem, pt.root().raw(), 0), 3u);
+    std::optional<u64> head = arm_raw(mem, pt.root(), 0x401f'f000, 3);
+    std::optional<u64> block = arm_raw(mem, pt.root(), 0x4020'0000, 2);
+    std::optional<u64> tail = arm_raw(mem, pt.root(), 0x4040'0000, 3);
+    ASSERT_TRUE(head && block && tail);
+    EXPECT_EQ(*head, 0x0040'0000'401f'f703ull);
+    EXPECT_EQ(*block, 0x0040'0000'4020'0701ull);
+    EXPECT_EQ(*tail, 0x0040'0000'4040'0703ull);
+}
+
+TEST(PageTableStage1, ConflictingAttributesAreRefused) {
+    ArenaMemory mem(16);
+    ArmTable pt = make_arm(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x4000'0000), kPageSize, kRwData).ok());
+    EXPECT_EQ(pt.map(Va(0x4000'0000), Pa(0x4000'0000), kPageSize, kRoCode).status(), Status::exists);
+    EXPECT_TRUE(pt.map(Va(0x4000'0000), Pa(0x4000'0000), kPageSize, kRwData).ok());
+    std::optional<u64> raw = arm_raw(mem, pt.root(), 0x4000'0000, 3);
+    ASSERT_TRUE(raw.has_value());
+    EXPECT_EQ(*raw, 0x0040'0000'4000'0703ull);
+}
+
+TEST(PageTableStage1, ExhaustionWritesNoLeaf) {
+    ArenaMemory mem(4);
+    ArmTable pt = make_arm(mem);
+    EXPECT_EQ(pt.map(Va(0x3fff'f000), Pa(0x3fff'f000), 2 * kPageSize, kRwData).status(), Status::no_memory);
+    EXPECT_EQ(arm_leaf_count(mem, pt.root().raw(), 0), 0u);
+    EXPECT_EQ(pt.lookup(Va(0x3fff'f000)).status(), Status::not_found);
+    EXPECT_EQ(pt.lookup(Va(0x4000'0000)).status(), Status::not_found);
+}
+
+} // namespace
+} // namespace setwise
