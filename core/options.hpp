@@ -34,6 +34,11 @@ enum class LogThreshold : u8 { none, error, warning, info, debug, all };
 inline constexpr std::array<std::string_view, 6> kLogThresholdNames{
     "none", "error", "warning", "info", "debug", "all"};
 
+// `selftest=`: deliberate failures that show a diagnostic path works, for
+// the QEMU tests and for bringing up a new board.
+enum class SelfTest : u8 { none, el2_fault };
+inline constexpr std::array<std::string_view, 2> kSelfTestNames{"none", "el2-fault"};
+
 struct Options {
     LogThreshold loglvl = LogThreshold::info;
     // Set/way emulation tracks the pages a guest touches through stage-2
@@ -42,6 +47,7 @@ struct Options {
     // 0: every CPU the DT lists, spelled `maxcpus=all`; a number must be
     // 1..64.
     u32 maxcpus = 0;
+    SelfTest selftest = SelfTest::none;
 };
 
 enum class OptionKind : u8 {
@@ -151,6 +157,10 @@ inline constexpr std::array kOptions{
         "maxcpus", 1, 64, "all",
         "Bring up at most this many physical CPUs, the boot CPU included; all (the default) "
         "brings up every CPU the DT lists."),
+    enum_option<&Options::selftest>(
+        "selftest", kSelfTestNames,
+        "el2-fault: after boot, the boot CPU reads an unmapped address so the unexpected-"
+        "exception report can be seen; that CPU then halts."),
 };
 
 constexpr std::span<const OptionDesc> option_table() { return kOptions; }

@@ -1,8 +1,11 @@
 #include "core/start.hpp"
 
+#include <new>
+
 #include "arch/arm64/sysreg.hpp"
 #include "core/banner.hpp"
 #include "core/log.hpp"
+#include "core/memory.hpp"
 #include "core/options.hpp"
 #include "core/panic.hpp"
 #include "core/percpu.hpp"
@@ -15,6 +18,8 @@ namespace {
 
 Options g_options;
 mm::FrameAllocator* g_frames = nullptr;
+alignas(mm::Heap) u8 g_heap_storage[sizeof(mm::Heap)];
+mm::Heap* g_heap = nullptr;
 
 class LogWarnings final : public WarningSink {
 public:
@@ -60,6 +65,9 @@ usize collect_excluded(const BootInfo& boot, PaRange* out, usize cap) {
 
 } // namespace
 
+mm::FrameAllocator& frames() { return *g_frames; }
+mm::Heap& heap() { return *g_heap; }
+
 void start(const BootInfo& boot) {
     const MachineInfo& m = *boot.machine;
 
@@ -76,6 +84,7 @@ void start(const BootInfo& boot) {
     if (!frames) panic("cannot set up the frame allocator: {}", frames.status());
     g_frames = frames.value();
     boot.table_memory->set_page_source(&g_frame_pages);
+    g_heap = new (g_heap_storage) mm::Heap(mm::PageRunSource::from(*g_frames, mm::PhysToVirt::identity()));
 
     smp_init_boot_cpu();
     console().enable_locking();
@@ -83,6 +92,12 @@ void start(const BootInfo& boot) {
 
     print_banner(m, g_options, smp, *g_frames);
     log::info("boot complete: {} of {} CPUs online", smp.online, smp.listed);
+    if (g_options.selftest == SelfTest::el2_fault) {
+        // Nothing is mapped at 512 GiB (RAM and devices are identity-mapped
+        // far below): a translation fault at EL2, reported by exception.cpp.
+        log::info("selftest: reading unmapped address 0x8000000000");
+        (void)*reinterpret_cast<volatile u64*>(u64{0x80'0000'0000});
+    }
     log::info("no domains configured: idling");
     for (;;) arm64::wfi();
 }

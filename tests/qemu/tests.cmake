@@ -70,3 +70,17 @@ add_qemu_test(NAME cmdline_applied
 add_qemu_test(NAME refuse_el1
     FINISH "setwise must be entered at EL2, but was entered at EL1"
     QEMU -M virt ${QEMU_BASE} -kernel ${SETWISE_IMAGE})
+
+# The unexpected-exception report at EL2 (selftest=el2-fault): the decoded
+# class, the fault address, all registers, then that CPU halts.
+add_qemu_test(NAME el2_exception_report
+    NO_DEFAULT_FAIL
+    REJECT "PANIC"
+    EXPECT "boot complete: 2 of 2 CPUs online"
+           "unexpected exception on CPU0: synchronous, EL2"
+           "ESR 0x9[0-9a-f]+: EC 0x25 \\(data abort at EL2\\)"
+           "FAR 0x0000008000000000"
+           "x0 +0x[0-9a-f]{16} +x1 +0x"
+           "x30 +0x[0-9a-f]{16}"
+    FINISH "CPU0 halted"
+    QEMU -M virt,virtualization=on ${QEMU_BASE} -smp 2 -kernel ${SETWISE_IMAGE} -append "selftest=el2-fault")
