@@ -69,7 +69,7 @@ TEST(OptionTable, DefaultsComeFromTheStruct) {
 }
 
 TEST(OptionTable, DeclaresExactlyTheseOptions) {
-    ASSERT_EQ(option_table().size(), 3u);
+    ASSERT_EQ(option_table().size(), 4u);
     const OptionDesc* loglvl = find_option("loglvl");
     ASSERT_NE(loglvl, nullptr);
     EXPECT_EQ(loglvl->kind, OptionKind::enumeration);
@@ -85,6 +85,13 @@ TEST(OptionTable, DeclaresExactlyTheseOptions) {
     EXPECT_EQ(maxcpus->min, 1u);
     EXPECT_EQ(maxcpus->max, 64u);
     EXPECT_EQ(maxcpus->zero_text, "all");
+
+    const OptionDesc* selftest = find_option("selftest");
+    ASSERT_NE(selftest, nullptr);
+    EXPECT_EQ(selftest->kind, OptionKind::enumeration);
+    ASSERT_EQ(selftest->choices.size(), 2u);
+    EXPECT_EQ(selftest->choices[0], "none");
+    EXPECT_EQ(selftest->choices[1], "el2-fault");
 }
 
 TEST(OptionTable, FindTreatsDashAndUnderscoreAlike) {
@@ -437,15 +444,15 @@ std::vector<std::pair<std::string, std::string>> banner(const Options& o) {
 
 TEST(ForEachOption, DefaultsInTableOrder) {
     const std::vector<std::pair<std::string, std::string>> want{
-        {"loglvl", "info"}, {"sw-tracking", "on"}, {"maxcpus", "all"}};
+        {"loglvl", "info"}, {"sw-tracking", "on"}, {"maxcpus", "all"}, {"selftest", "none"}};
     EXPECT_EQ(banner(Options{}), want);
 }
 
 TEST(ForEachOption, EffectiveValues) {
     RecordingSink sink;
-    const Options o = parse_options("loglvl=none no-sw-tracking maxcpus=0x20", sink);
+    const Options o = parse_options("loglvl=none no-sw-tracking maxcpus=0x20 selftest=el2-fault", sink);
     const std::vector<std::pair<std::string, std::string>> want{
-        {"loglvl", "none"}, {"sw-tracking", "off"}, {"maxcpus", "32"}};
+        {"loglvl", "none"}, {"sw-tracking", "off"}, {"maxcpus", "32"}, {"selftest", "el2-fault"}};
     EXPECT_EQ(banner(o), want);
 }
 
