@@ -4,6 +4,8 @@
 // CPUs, GIC, timer and PSCI variants, capacity limits and malformed input.
 #include "core/machine.hpp"
 
+#include "fdt_builder.hpp"
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -25,108 +27,8 @@ namespace {
 using fdt::Blob;
 using fdt::Node;
 
-// ---- A test-only blob builder (same layout as dtc's output) --------------
-class Builder {
-public:
-    Builder& begin(std::string_view name) {
-        word(1);
-        for (char c : name) struct_.push_back(static_cast<u8>(c));
-        struct_.push_back(0);
-        pad();
-        return *this;
-    }
-    Builder& end() { return word(2); }
-    Builder& word(u32 w) {
-        append32(struct_, w);
-        return *this;
-    }
-    Builder& prop(std::string_view name, const std::vector<u8>& value) {
-        word(3);
-        word(static_cast<u32>(value.size()));
-        word(string_offset(name));
-        struct_.insert(struct_.end(), value.begin(), value.end());
-        pad();
-        return *this;
-    }
-    Builder& empty(std::string_view name) { return prop(name, {}); }
-    Builder& cells(std::string_view name, std::initializer_list<u32> values) {
-        std::vector<u8> v;
-        for (u32 c : values) append32(v, c);
-        return prop(name, v);
-    }
-    Builder& cells(std::string_view name, const std::vector<u32>& values) {
-        std::vector<u8> v;
-        for (u32 c : values) append32(v, c);
-        return prop(name, v);
-    }
-    Builder& u64p(std::string_view name, u64 value) {
-        std::vector<u8> v;
-        append32(v, static_cast<u32>(value >> 32));
-        append32(v, static_cast<u32>(value));
-        return prop(name, v);
-    }
-    Builder& str(std::string_view name, std::string_view s) { return strs(name, {s}); }
-    Builder& strs(std::string_view name, std::initializer_list<std::string_view> list) {
-        std::vector<u8> v;
-        for (std::string_view s : list) {
-            v.insert(v.end(), s.begin(), s.end());
-            v.push_back(0);
-        }
-        return prop(name, v);
-    }
-    Builder& reserve(u64 address, u64 size) {
-        reserved_.push_back({address, size});
-        return *this;
-    }
+using fdt::testing::Builder;
 
-    std::vector<u8> build() const {
-        std::vector<u8> s = struct_;
-        append32(s, 9);
-        std::vector<u8> out(40, 0);
-        for (auto [a, sz] : reserved_) {
-            append64(out, a);
-            append64(out, sz);
-        }
-        append64(out, 0);
-        append64(out, 0);
-        const u32 off_struct = static_cast<u32>(out.size());
-        out.insert(out.end(), s.begin(), s.end());
-        const u32 off_strings = static_cast<u32>(out.size());
-        out.insert(out.end(), strings_.begin(), strings_.end());
-        const u32 header[10] = {fdt::kMagic, static_cast<u32>(out.size()), off_struct, off_strings, 40, 17, 16, 0,
-                                static_cast<u32>(strings_.size()), static_cast<u32>(s.size())};
-        for (size_t i = 0; i < 10; ++i) {
-            for (int b = 0; b < 4; ++b) out[i * 4 + b] = static_cast<u8>(header[i] >> (8 * (3 - b)));
-        }
-        return out;
-    }
-
-private:
-    static void append32(std::vector<u8>& v, u32 w) {
-        for (int i = 3; i >= 0; --i) v.push_back(static_cast<u8>(w >> (8 * i)));
-    }
-    static void append64(std::vector<u8>& v, u64 w) {
-        append32(v, static_cast<u32>(w >> 32));
-        append32(v, static_cast<u32>(w));
-    }
-    void pad() {
-        while (struct_.size() % 4 != 0) struct_.push_back(0);
-    }
-    u32 string_offset(std::string_view name) {
-        const std::string key(name);
-        for (size_t pos = 0; pos < strings_.size(); pos += std::strlen(strings_.c_str() + pos) + 1) {
-            if (key == strings_.c_str() + pos) return static_cast<u32>(pos);
-        }
-        const u32 off = static_cast<u32>(strings_.size());
-        strings_.append(key);
-        strings_.push_back('\0');
-        return off;
-    }
-
-    std::vector<u8> struct_;
-    std::string strings_;
-    std::vector<std::pair<u64, u64>> reserved_;
-};
 
 // Root with 2/2 cells, as QEMU and most arm64 boards have it; the body
 // adds nodes between begin and end.
