@@ -24,4 +24,23 @@ void icache_invalidate_all();
 // EL2 stage-1 TLB, this CPU's and the inner shareable domain's.
 void tlb_invalidate_el2_all();
 
+// Translation table writes before this are visible to every table walker
+// of the inner shareable domain when it returns (DSB ISHST): a descriptor
+// store is guaranteed to be observed by walks only after a DSB (DDI 0487
+// D8.2, "Ordering of memory accesses from translation table walks").
+void page_table_sync();
+
+// Stage-2 TLB maintenance for the VMID in `vttbr` (a domain's VTTBR_EL2
+// value), on every CPU of the inner shareable domain; complete on return.
+// Called after a stage-2 entry was written invalid (DDI 0487 D8.13, "TLB
+// maintenance requirements"; D8.14.1 break-before-make).
+//
+// One entry: the one translating `ipa` at `level` (the level is a hint;
+// without FEAT_TTL it is not used), and, because TLBs may hold combined
+// stage-1+2 entries tagged by VA, every stage-1 entry of the VMID too.
+void stage2_tlb_invalidate_ipa(u64 vttbr, Ipa ipa, unsigned level);
+// Every stage-1 and stage-2 entry of the VMID: before its tables are freed
+// or the VMID is reused.
+void stage2_tlb_invalidate_vmid(u64 vttbr);
+
 } // namespace setwise::arch

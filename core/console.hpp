@@ -20,6 +20,8 @@ public:
     bool attached() const { return uart_ != nullptr; }
     void write(std::string_view s) override;
     void flush();
+    // One received byte, if any. Only the console CPU reads input.
+    bool poll_input(char& c) { return uart_ != nullptr && uart_->get(c); }
 
     // Hold the console across several writes (a multi-line report).
     class [[nodiscard]] Hold {

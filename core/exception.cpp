@@ -6,6 +6,7 @@
 #include "arch/arm64/frame.hpp"
 #include "core/log.hpp"
 #include "core/panic.hpp"
+#include "core/run.hpp"
 
 namespace setwise::core {
 
@@ -34,7 +35,13 @@ void report_exception(const ExceptionFrame& f, VectorKind kind) {
 } // namespace setwise::core
 
 extern "C" void el2_exception(setwise::arm64::ExceptionFrame* frame, setwise::u64 kind) {
-    setwise::core::report_exception(*frame, static_cast<setwise::arm64::VectorKind>(kind & 15));
+    const auto k = static_cast<setwise::arm64::VectorKind>(kind & 15);
+    // Vectors 8..15 are taken from a lower EL: a guest's.
+    if (kind >= 8) {
+        setwise::core::guest_exception(*frame, k);
+        return;
+    }
+    setwise::core::report_exception(*frame, k);
     setwise::core::console().flush();
     setwise::core::halt_this_cpu();
 }

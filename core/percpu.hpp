@@ -6,6 +6,10 @@
 
 #include "setwise/types.hpp"
 
+namespace setwise::vcpu {
+class Vcpu;
+}
+
 namespace setwise::core {
 
 inline constexpr u32 kMaxHostCpus = 16; // boot/boot_defs.h MAX_CPUS
@@ -16,6 +20,10 @@ struct PerCpu {
     u32 index = 0;       // setwise's CPU number, 0 = the boot CPU
     u64 mpidr = 0;       // affinity as the DT's /cpus node gives it
     std::atomic<CpuState> state{CpuState::absent};
+    u64 stack_top = 0;   // where a fresh run of this CPU's loop starts
+    // The vCPU pinned to this CPU (core/run.cpp), and the one entered now.
+    std::atomic<vcpu::Vcpu*> assigned{nullptr};
+    vcpu::Vcpu* current = nullptr;
 };
 
 PerCpu& cpu(u32 index);          // precondition: index < kMaxHostCpus

@@ -7,7 +7,11 @@
 #include "core/percpu.hpp"
 #include "core/start.hpp"
 
+#include "boot/boot_defs.h"
+#include "core/run.hpp"
+
 extern "C" char secondary_entry[];
+extern "C" char boot_stacks[];
 
 namespace setwise::core {
 
@@ -39,9 +43,14 @@ bool wait_online(const PerCpu& pc) {
 
 } // namespace
 
+namespace {
+u64 stack_top_of(u32 index) { return reinterpret_cast<u64>(boot_stacks) + (u64{index} + 1) * BOOT_STACK_SIZE; }
+} // namespace
+
 void smp_init_boot_cpu() {
     PerCpu& boot = cpu(0);
     boot.index = 0;
+    boot.stack_top = stack_top_of(0);
     boot.mpidr = arm64::read_mpidr().affinity();
     boot.state.store(CpuState::online, std::memory_order_release);
     set_this_cpu(boot);
@@ -77,6 +86,7 @@ SmpReport smp_bring_up(const MachineInfo& m, u32 maxcpus) {
         PerCpu& pc = cpu(next);
         pc.index = next;
         pc.mpidr = c.mpidr;
+        pc.stack_top = stack_top_of(next);
         pc.state.store(CpuState::starting, std::memory_order_release);
         const i64 r = psci::call(psci::Conduit::smc, cpu_on, c.mpidr, entry, next);
         if (r != 0) {
@@ -101,8 +111,7 @@ void secondary_start(u32 index) {
     PerCpu& me = cpu(index);
     log::info("CPU{} online (MPIDR {:#x})", index, me.mpidr);
     me.state.store(CpuState::online, std::memory_order_release);
-    // Nothing to run until the guests issue gives CPUs vCPUs.
-    for (;;) arm64::wfi();
+    cpu_loop();
 }
 
 } // namespace setwise::core

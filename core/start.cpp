@@ -9,6 +9,10 @@
 #include "core/options.hpp"
 #include "core/panic.hpp"
 #include "core/percpu.hpp"
+#include "core/console_mux.hpp"
+#include "core/domains.hpp"
+#include "core/run.hpp"
+#include "arch/cpu.hpp"
 #include "core/smp.hpp"
 #include "mm/frame_allocator.hpp"
 
@@ -63,6 +67,14 @@ usize collect_excluded(const BootInfo& boot, PaRange* out, usize cap) {
     return n;
 }
 
+// CPU 0's loop: keyboard input to whoever has the focus, and guests'
+// partial lines out once they have been quiet a while.
+void console_poll() {
+    char c;
+    while (console().poll_input(c)) console_mux().input(c);
+    console_mux().flush_idle(arch::counter());
+}
+
 } // namespace
 
 mm::FrameAllocator& frames() { return *g_frames; }
@@ -98,8 +110,12 @@ void start(const BootInfo& boot) {
         log::info("selftest: reading unmapped address 0x8000000000");
         (void)*reinterpret_cast<volatile u64*>(u64{0x80'0000'0000});
     }
-    log::info("no domains configured: idling");
-    for (;;) arm64::wfi();
+    // A guest's partial line (a prompt) waits 100 ms for more before it is shown.
+    console_mux().set_idle_flush_ticks(arch::counter_frequency() / 10);
+    set_console_poll(&console_poll);
+    const PaRange in_use[] = {boot.image, boot.dtb};
+    if (start_domains(*boot.blob, m, g_options, in_use) == 0) log::info("no domains configured: idling");
+    cpu_loop();
 }
 
 } // namespace setwise::core

@@ -25,7 +25,7 @@ setwise_install_packages() {
 }
 
 # What building and running the hypervisor needs.
-SETWISE_RUN_PACKAGES=(cmake ninja-build git python3 gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
+SETWISE_RUN_PACKAGES=(cmake ninja-build git python3 gcc-aarch64-linux-gnu g++-aarch64-linux-gnu gcc-arm-linux-gnueabihf
                       qemu-system-arm device-tree-compiler)
 # What the tests need besides: googletest, and clang with its sanitizer and
 # libFuzzer runtimes.

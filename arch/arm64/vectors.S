@@ -64,6 +64,8 @@ el2_exception_common:
     mov     x0, sp
     bl      el2_exception
 
+    .globl el2_exception_return
+el2_exception_return:               /* sp = the frame to resume */
     ldp     x2, x3, [sp, #FRAME_ELR]
     msr     elr_el2, x2
     msr     spsr_el2, x3
@@ -85,3 +87,28 @@ el2_exception_common:
     ldp     x0, x1, [sp, #FRAME_X0]
     add     sp, sp, #FRAME_SIZE
     eret
+
+/*
+ * guest_enter(frame): resume the context in `frame` (a vCPU's first entry,
+ * or after a context switch) through the same exit path a trap takes. The
+ * frame must sit just below this CPU's stack top, where the next exception
+ * from the guest will build its own.
+ */
+    .text
+    .globl guest_enter
+guest_enter:
+    mov     sp, x0
+    b       el2_exception_return
+
+/*
+ * run_on_fresh_stack(stack_top, fn, arg): abandon everything on this CPU's
+ * stack and call fn(arg) from its top; fn does not return. How a CPU whose
+ * vCPU stopped goes back to its idle loop.
+ */
+    .globl run_on_fresh_stack
+run_on_fresh_stack:
+    mov     sp, x0
+    mov     x0, x2
+    mov     x29, xzr
+    mov     x30, xzr
+    br      x1

@@ -37,5 +37,14 @@ void dcache_invalidate(Va va, u64 size) { record(fake::CpuOp::dcache_invalidate,
 void icache_invalidate_all() { record(fake::CpuOp::icache_invalidate_all, Va(0), 0); }
 void tlb_invalidate_el2_all() { record(fake::CpuOp::tlb_invalidate_el2_all, Va(0), 0); }
 
+void page_table_sync() { record(fake::CpuOp::page_table_sync, Va(0), 0); }
+
+void stage2_tlb_invalidate_ipa(u64 vttbr, Ipa ipa, unsigned level) {
+    if (g_log != nullptr) g_log->record_stage2(fake::CpuOp::stage2_tlb_invalidate_ipa, vttbr, ipa, level);
+}
+void stage2_tlb_invalidate_vmid(u64 vttbr) {
+    if (g_log != nullptr) g_log->record_stage2(fake::CpuOp::stage2_tlb_invalidate_vmid, vttbr, Ipa(0), 0);
+}
+
 } // namespace arch
 } // namespace setwise

@@ -11,8 +11,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <set>
 #include <vector>
@@ -36,54 +38,85 @@ using arm64::Stage1El2Format;
 static_assert(mm::TableFormat<FakePteFormat>);
 static_assert(mm::TableFormat<Stage1El2Format>);
 
-// Table pages for the walker: one aligned_alloc'd page each, at most
-// `budget` of them, so exhaustion can be provoked. A table page's Pa is its
-// host pointer. table() of an address this arena never handed out is a
-// walker bug (a misdecoded descriptor): it is recorded as a test failure and
-// answered with a scratch page of invalid entries, so the test goes on
-// instead of crashing.
+// Table pages for the walker: aligned_alloc'd, at most `budget` live pages,
+// so exhaustion can be provoked. A table page's Pa is its host pointer.
+// allocate_tables(n) hands out n contiguous pages aligned to n pages; frees
+// must name exactly what was handed out, and really free it, so a walker
+// that touches a freed table is caught by ASan. table() of an address this
+// arena does not hold is a walker bug (a misdecoded descriptor, a use after
+// free): it is recorded as a test failure and answered with a scratch page
+// of invalid entries, so the test goes on instead of crashing.
 class ArenaMemory final : public mm::TableMemory {
 public:
     explicit ArenaMemory(usize budget) : budget_(budget) {}
     ~ArenaMemory() {
-        for (u64 p : pages_) std::free(reinterpret_cast<void*>(p));
+        for (const auto& [base, n] : blocks_) std::free(reinterpret_cast<void*>(base));
     }
     ArenaMemory(const ArenaMemory&) = delete;
     ArenaMemory& operator=(const ArenaMemory&) = delete;
 
-    Result<Pa> allocate_table() override {
-        if (pages_.size() >= budget_) {
+    Result<Pa> allocate_table() override { return allocate_tables(1); }
+
+    Result<Pa> allocate_tables(unsigned n) override {
+        if (pages_.size() + n > budget_) {
             ++refused_;
             return Status::no_memory;
         }
-        void* p = std::aligned_alloc(kPageSize, kPageSize);
-        std::memset(p, 0, kPageSize);
-        pages_.push_back(reinterpret_cast<u64>(p));
-        known_.insert(reinterpret_cast<u64>(p));
-        return Pa(reinterpret_cast<u64>(p));
+        void* p = std::aligned_alloc(n * kPageSize, n * kPageSize);
+        std::memset(p, 0, n * kPageSize);
+        const u64 base = reinterpret_cast<u64>(p);
+        blocks_[base] = n;
+        for (unsigned i = 0; i < n; ++i) {
+            pages_.push_back(base + i * kPageSize);
+            known_.insert(base + i * kPageSize);
+        }
+        return Pa(base);
+    }
+
+    void free_table(Pa pa) override { free_tables(pa, 1); }
+
+    void free_tables(Pa pa, unsigned n) override {
+        auto it = blocks_.find(pa.raw());
+        if (it == blocks_.end() || it->second != n) {
+            ADD_FAILURE() << "free of " << n << " table(s) at " << std::hex << pa.raw()
+                          << " which the arena did not hand out as such";
+            return;
+        }
+        for (unsigned i = 0; i < n; ++i) {
+            known_.erase(pa.raw() + i * kPageSize);
+            pages_.erase(std::find(pages_.begin(), pages_.end(), pa.raw() + i * kPageSize));
+        }
+        blocks_.erase(it);
+        std::free(reinterpret_cast<void*>(pa.raw()));
+        ++frees_;
     }
 
     u64* table(Pa pa) override {
         if (known_.count(pa.raw()) == 0) {
             ADD_FAILURE() << "walker asked for table page " << std::hex << pa.raw()
-                          << " which the arena never allocated";
+                          << " which the arena does not hold";
             std::memset(scratch_, 0, sizeof scratch_);
             return scratch_;
         }
         return reinterpret_cast<u64*>(pa.raw());
     }
 
+    // Live pages.
     usize used() const { return pages_.size(); }
     usize refused() const { return refused_; }
+    usize frees() const { return frees_; }
     void set_budget(usize b) { budget_ = b; }
+    // Live pages, in allocation order.
     const std::vector<u64>& pages() const { return pages_; }
     bool owns(u64 pa) const { return known_.count(pa) != 0; }
 
 private:
     usize budget_;
     usize refused_ = 0;
+    usize frees_ = 0;
     std::vector<u64> pages_;
     std::set<u64> known_;
+    std::map<u64, unsigned> blocks_;
     alignas(4096) u64 scratch_[512]{};
 };
 
@@ -450,6 +483,577 @@ TEST(PageTableFake, InputBeyondTheTableIsRefused) {
 }
 
 // ---------------------------------------------------------------------------
+// Geometry: concatenated root tables (DDI 0487 D8.2, "Concatenated
+// translation tables"). A root at level L resolves 9 bits above bit
+// 12 + 9 * (3 - L); each input bit beyond doubles the root tables.
+
+TEST(TableGeometry, RootTablesAndValidity) {
+    EXPECT_EQ((mm::TableGeometry{1, 39}.root_tables()), 1u);
+    EXPECT_EQ((mm::TableGeometry{1, 40}.root_tables()), 2u);
+    EXPECT_EQ((mm::TableGeometry{1, 42}.root_tables()), 8u);
+    EXPECT_EQ((mm::TableGeometry{1, 43}.root_tables()), 16u);
+    EXPECT_EQ((mm::TableGeometry{1, 32}.root_tables()), 1u);
+    EXPECT_EQ((mm::TableGeometry{0, 48}.root_tables()), 1u);
+    EXPECT_EQ((mm::TableGeometry{2, 34}.root_tables()), 16u);
+
+    EXPECT_TRUE((mm::TableGeometry{0, 48}.valid()));
+    EXPECT_TRUE((mm::TableGeometry{1, 43}.valid()));
+    EXPECT_TRUE((mm::TableGeometry{1, 31}.valid()));
+    EXPECT_FALSE((mm::TableGeometry{1, 44}.valid())); // 32 root tables
+    EXPECT_FALSE((mm::TableGeometry{1, 30}.valid())); // not even one level-1 entry's worth
+    EXPECT_FALSE((mm::TableGeometry{0, 49}.valid()));
+    EXPECT_FALSE((mm::TableGeometry{2, 35}.valid()));
+    EXPECT_FALSE((mm::TableGeometry{3, 20}.valid()));
+}
+
+// A TableMemory that only knows single pages, to check the base class's
+// defaults: concatenation unsupported, frees page by page (to nowhere).
+class SinglePageMemory final : public mm::TableMemory {
+public:
+    Result<Pa> allocate_table() override {
+        ++allocations_;
+        return Pa(reinterpret_cast<u64>(page_));
+    }
+    u64* table(Pa) override { return page_; }
+    usize allocations_ = 0;
+
+private:
+    alignas(4096) u64 page_[512]{};
+};
+
+TEST(TableMemory, DefaultsServeSinglePagesOnly) {
+    SinglePageMemory mem;
+    EXPECT_EQ(FakeTable::create(mem, mm::TableGeometry{1, 40}).status(), Status::unsupported);
+    EXPECT_EQ(mem.allocations_, 0u);
+    Result<FakeTable> one = FakeTable::create(mem, mm::TableGeometry{1, 39});
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(mem.allocations_, 1u);
+    EXPECT_EQ(one.value().table_pages(), 1u);
+    // The default free keeps the page: destroying does not crash or call back.
+    one.value().destroy();
+    EXPECT_EQ(one.value().root(), Pa(0));
+    EXPECT_EQ(one.value().table_pages(), 0u);
+}
+
+TEST(TableMemory, DefaultFreeTablesFreesEachPage) {
+    class Recording final : public mm::TableMemory {
+    public:
+        Result<Pa> allocate_table() override { return Status::no_memory; }
+        u64* table(Pa) override { return nullptr; }
+        void free_table(Pa pa) override { freed.push_back(pa.raw()); }
+        std::vector<u64> freed;
+    } mem;
+    mm::TableMemory& base = mem;
+    base.free_tables(Pa(0x10'0000), 4);
+    EXPECT_EQ(mem.freed, (std::vector<u64>{0x10'0000, 0x10'1000, 0x10'2000, 0x10'3000}));
+}
+
+// The raw descriptor at `level` for `va` under a root at `start` that may be
+// concatenated: the bits above the root level's nine select the root page.
+std::optional<u64> fake_raw_in(ArenaMemory& mem, Pa root, unsigned start, u64 va, unsigned level) {
+    const unsigned root_shift = 12 + 9 * (3 - start) + 9;
+    u64* t = mem.table(Pa(root.raw() + ((va >> root_shift) << 12)));
+    for (unsigned l = start; l < level; ++l) {
+        const u64 d = t[index_at(va, l)];
+        if ((d & kFakeV) == 0 || (d & kFakeT) == 0) return std::nullopt;
+        t = mem.table(Pa((d & kFakeFrameMask) << 12));
+    }
+    return t[index_at(va, level)];
+}
+
+TEST(PageTableConcatenated, CreateAllocatesAlignedContiguousRoots) {
+    ArenaMemory mem(16);
+    Result<FakeTable> r = FakeTable::create(mem, mm::TableGeometry{1, 40});
+    ASSERT_TRUE(r.ok());
+    const FakeTable& pt = r.value();
+    EXPECT_EQ(mem.used(), 2u);
+    EXPECT_EQ(pt.table_pages(), 2u);
+    EXPECT_EQ(pt.root().raw() % (2 * kPageSize), 0u);
+    EXPECT_EQ(mem.pages()[0], pt.root().raw());
+    EXPECT_EQ(mem.pages()[1], pt.root().raw() + kPageSize);
+    EXPECT_EQ(pt.input_limit(), u64{1} << 40);
+}
+
+TEST(PageTableConcatenated, InvalidGeometryAllocatesNothing) {
+    ArenaMemory mem(16);
+    EXPECT_EQ(FakeTable::create(mem, mm::TableGeometry{1, 44}).status(), Status::invalid_argument);
+    EXPECT_EQ(FakeTable::create(mem, mm::TableGeometry{3, 21}).status(), Status::invalid_argument);
+    EXPECT_EQ(mem.used(), 0u);
+    ArenaMemory small(1);
+    EXPECT_EQ(FakeTable::create(small, mm::TableGeometry{1, 40}).status(), Status::no_memory);
+}
+
+TEST(PageTableConcatenated, SecondRootTableHoldsTheUpperHalf) {
+    // 40 bits at level 1: IPA[39] picks the root table, IPA[38:30] the entry.
+    ArenaMemory mem(16);
+    Result<FakeTable> r = FakeTable::create(mem, mm::TableGeometry{1, 40});
+    ASSERT_TRUE(r.ok());
+    FakeTable pt = r.value();
+    ASSERT_TRUE(pt.map(Va(0x80'0000'0000), Pa(0x1'0000'0000), kGiB, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x7f'c000'0000), Pa(0x2'0000'0000), kGiB, kB).ok());
+    EXPECT_EQ(mem.used(), 2u); // level-1 blocks in the roots themselves
+    const u64* t0 = reinterpret_cast<const u64*>(pt.root().raw());
+    const u64* t1 = reinterpret_cast<const u64*>(pt.root().raw() + kPageSize);
+    EXPECT_EQ(t1[0], fake_leaf(0x1'0000'0000, kA.bits));
+    EXPECT_EQ(t0[511], fake_leaf(0x2'0000'0000, kB.bits));
+    EXPECT_EQ(t0[0], 0u); // 0x80_0000_0000 must not alias IPA 0
+    EXPECT_EQ(t1[511], 0u);
+
+    Result<FakeTable::Leaf> leaf = pt.lookup(Va(0x80'1234'5678));
+    ASSERT_TRUE(leaf.ok());
+    EXPECT_EQ(leaf.value().pa, Pa(0x1'1234'5678));
+    EXPECT_EQ(leaf.value().level, 1u);
+    EXPECT_EQ(pt.lookup(Va(0)).status(), Status::not_found);
+
+    // 2^40 is beyond the input.
+    EXPECT_EQ(pt.map(Va(0x100'0000'0000), Pa(0), kPageSize, kA).status(), Status::out_of_range);
+    EXPECT_EQ(pt.map(Va(0xff'ffff'f000), Pa(0), 2 * kPageSize, kA).status(), Status::out_of_range);
+    EXPECT_EQ(pt.lookup(Va(0x100'0000'0000)).status(), Status::not_found);
+}
+
+TEST(PageTableConcatenated, PagesUnderTheSecondRoot) {
+    ArenaMemory mem(16);
+    Result<FakeTable> r = FakeTable::create(mem, mm::TableGeometry{1, 40});
+    ASSERT_TRUE(r.ok());
+    FakeTable pt = r.value();
+    ASSERT_TRUE(pt.map(Va(0x80'4020'1000), Pa(0x9000'1000), kPageSize, kA).ok());
+    EXPECT_EQ(mem.used(), 4u);
+    // Root table 1, entry 1 (IPA[38:30] = 1) -> level 2 entry 1 -> level 3 entry 1.
+    const u64* t1 = reinterpret_cast<const u64*>(pt.root().raw() + kPageSize);
+    EXPECT_EQ(t1[1] & ~kFakeFrameMask, kFakeV | kFakeT);
+    EXPECT_EQ(fake_raw_in(mem, pt.root(), 1, 0x80'4020'1000, 3), fake_leaf(0x9000'1000, kA.bits));
+    EXPECT_EQ(pt.lookup(Va(0x4020'1000)).status(), Status::not_found);
+}
+
+TEST(PageTableConcatenated, EightRootTables) {
+    ArenaMemory mem(16);
+    Result<FakeTable> r = FakeTable::create(mem, mm::TableGeometry{1, 42});
+    ASSERT_TRUE(r.ok());
+    FakeTable pt = r.value();
+    EXPECT_EQ(mem.used(), 8u);
+    EXPECT_EQ(pt.root().raw() % (8 * kPageSize), 0u);
+    // The last GiB: root table 7 (IPA[41:39] = 0b111), entry 511.
+    ASSERT_TRUE(pt.map(Va(0x3ff'c000'0000), Pa(0x4000'0000), kGiB, kB).ok());
+    const u64* t7 = reinterpret_cast<const u64*>(pt.root().raw() + 7 * kPageSize);
+    EXPECT_EQ(t7[511], fake_leaf(0x4000'0000, kB.bits));
+    EXPECT_EQ(fake_leaf_count(mem), 1u);
+}
+
+TEST(PageTableFake, TopLeafLevelForcesSmallerLeaves) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA, /*top_leaf_level=*/3).ok());
+    EXPECT_EQ(fake_leaf_count(mem), 512u);
+    expect_fake_leaf(mem, pt, 0x4020'0000, 0x8020'0000, 3, kA.bits);
+    expect_fake_leaf(mem, pt, 0x403f'f000, 0x803f'f000, 3, kA.bits);
+
+    ArenaMemory mem2(16);
+    FakeTable pt2 = make_fake(mem2);
+    ASSERT_TRUE(pt2.map(Va(0x4000'0000), Pa(0x8000'0000), kGiB, kA, /*top_leaf_level=*/2).ok());
+    EXPECT_EQ(fake_leaf_count(mem2), 512u);
+    expect_fake_leaf(mem2, pt2, 0x4000'0000, 0x8000'0000, 2, kA.bits);
+    // Idempotence holds per granule: the same map with pages is refused
+    // (a block is in the way), the same map with blocks again is fine.
+    EXPECT_TRUE(pt2.map(Va(0x4000'0000), Pa(0x8000'0000), kGiB, kA, 2).ok());
+    EXPECT_EQ(pt2.map(Va(0x4000'0000), Pa(0x8000'0000), kPageSize, kA, 3).status(), Status::exists);
+}
+
+TEST(PageTableFake, TablePagesCountsWhatTheWalkerHolds) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    EXPECT_EQ(pt.table_pages(), 1u);
+    ASSERT_TRUE(pt.map(Va(0x401f'e000), Pa(0x801f'e000), 0x4060'3000 - 0x401f'e000, kA).ok());
+    EXPECT_EQ(pt.table_pages(), mem.used());
+    EXPECT_EQ(pt.table_pages(), 5u);
+}
+
+// ---------------------------------------------------------------------------
+// unmap: splits, break-before-make, freeing. The invalidation callback
+// records what it is asked and what the entry reads at that moment.
+
+struct Inval {
+    u64 base;
+    unsigned level;
+    std::optional<u64> raw; // the entry when the callback ran
+    bool operator==(const Inval&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Inval& i) {
+    os << "{" << std::hex << i.base << ", level " << std::dec << i.level << ", raw ";
+    if (i.raw) os << std::hex << *i.raw << std::dec;
+    else os << "-";
+    return os << "}";
+}
+
+template <typename Table>
+auto recorder(ArenaMemory& mem, const Table& pt, std::vector<Inval>& out) {
+    return [&mem, &pt, &out](typename Table::Input base, unsigned level) {
+        out.push_back(Inval{base.raw(), level, fake_raw_in(mem, pt.root(), pt.geometry().start_level, base.raw(), level)});
+    };
+}
+
+TEST(PageTableUnmap, WholeBlockAndTheTablesLeftEmpty) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).ok());
+    ASSERT_EQ(mem.used(), 3u);
+    std::vector<Inval> inv;
+    ASSERT_TRUE(pt.unmap(Va(0x4020'0000), 2 * kMiB, recorder(mem, pt, inv)).ok());
+    // The block, then the level-2 table (linked from level 1), then the
+    // level-1 table (linked from the root): each entry invalid when its
+    // invalidation is asked for.
+    EXPECT_EQ(inv, (std::vector<Inval>{{0x4020'0000, 2, 0}, {0x4000'0000, 1, 0}, {0, 0, 0}}));
+    EXPECT_EQ(mem.used(), 1u);
+    EXPECT_EQ(mem.frees(), 2u);
+    EXPECT_EQ(pt.table_pages(), 1u);
+    EXPECT_EQ(pt.lookup(Va(0x4020'0000)).status(), Status::not_found);
+    EXPECT_EQ(fake_raw(mem, pt.root(), 0x4020'0000, 0), 0u);
+    // The table is usable again.
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x9020'0000), 2 * kMiB, kB).ok());
+    expect_fake_leaf(mem, pt, 0x4020'0000, 0x9020'0000, 2, kB.bits);
+}
+
+TEST(PageTableUnmap, PageInsideABlockSplitsItBreakBeforeMake) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).ok());
+    std::vector<Inval> inv;
+    ASSERT_TRUE(pt.unmap(Va(0x4030'0000), kPageSize, recorder(mem, pt, inv)).ok());
+    // Break: the block reads invalid when its invalidation is asked for;
+    // make: it is a table afterwards. Then the page itself.
+    ASSERT_EQ(inv.size(), 2u);
+    EXPECT_EQ(inv[0], (Inval{0x4020'0000, 2, 0}));
+    EXPECT_EQ(inv[1], (Inval{0x4030'0000, 3, 0}));
+    std::optional<u64> l2 = fake_raw(mem, pt.root(), 0x4020'0000, 2);
+    ASSERT_TRUE(l2.has_value());
+    EXPECT_EQ(*l2 & ~kFakeFrameMask, kFakeV | kFakeT);
+    EXPECT_EQ((*l2 & kFakeFrameMask) << 12, mem.pages().back());
+
+    EXPECT_EQ(mem.used(), 4u);
+    EXPECT_EQ(pt.table_pages(), 4u);
+    EXPECT_EQ(fake_leaf_count(mem), 511u);
+    expect_fake_leaf(mem, pt, 0x4020'0000, 0x8020'0000, 3, kA.bits);
+    expect_fake_leaf(mem, pt, 0x402f'f000, 0x802f'f000, 3, kA.bits);
+    expect_fake_leaf(mem, pt, 0x4030'1000, 0x8030'1000, 3, kA.bits);
+    expect_fake_leaf(mem, pt, 0x403f'f000, 0x803f'f000, 3, kA.bits);
+    EXPECT_EQ(pt.lookup(Va(0x4030'0000)).status(), Status::not_found);
+    EXPECT_EQ(pt.lookup(Va(0x4030'0fff)).status(), Status::not_found);
+}
+
+TEST(PageTableUnmap, PageInsideAGiBBlockSplitsTwice) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0xc000'0000), kGiB, kB).ok());
+    std::vector<Inval> inv;
+    ASSERT_TRUE(pt.unmap(Va(0x4000'1000), kPageSize, recorder(mem, pt, inv)).ok());
+    EXPECT_EQ(inv, (std::vector<Inval>{{0x4000'0000, 1, 0}, {0x4000'0000, 2, 0}, {0x4000'1000, 3, 0}}));
+    EXPECT_EQ(mem.used(), 4u); // root, level 1, the two split tables
+    EXPECT_EQ(fake_leaf_count(mem), 511u + 511u);
+    expect_fake_leaf(mem, pt, 0x4000'0000, 0xc000'0000, 3, kB.bits);
+    expect_fake_leaf(mem, pt, 0x4000'2000, 0xc000'2000, 3, kB.bits);
+    expect_fake_leaf(mem, pt, 0x401f'f000, 0xc01f'f000, 3, kB.bits);
+    expect_fake_leaf(mem, pt, 0x4020'0000, 0xc020'0000, 2, kB.bits);
+    expect_fake_leaf(mem, pt, 0x7fe0'0000, 0xffe0'0000, 2, kB.bits);
+    EXPECT_EQ(pt.lookup(Va(0x4000'1000)).status(), Status::not_found);
+}
+
+TEST(PageTableUnmap, RangeCuttingTwoBlocksSplitsBothEdges) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 4 * kMiB, kA).ok());
+    std::vector<Inval> inv;
+    ASSERT_TRUE(pt.unmap(Va(0x4030'0000), 2 * kMiB, recorder(mem, pt, inv)).ok());
+    // Two splits, then 256 + 256 pages.
+    ASSERT_EQ(inv.size(), 2u + 512u);
+    EXPECT_EQ(inv[0], (Inval{0x4020'0000, 2, 0}));
+    EXPECT_EQ(inv[1], (Inval{0x4040'0000, 2, 0}));
+    EXPECT_EQ(inv[2], (Inval{0x4030'0000, 3, 0}));
+    EXPECT_EQ(inv.back(), (Inval{0x404f'f000, 3, 0}));
+    EXPECT_EQ(mem.used(), 5u);
+    EXPECT_EQ(fake_leaf_count(mem), 512u);
+    expect_fake_leaf(mem, pt, 0x402f'f000, 0x802f'f000, 3, kA.bits);
+    expect_fake_leaf(mem, pt, 0x4050'0000, 0x8050'0000, 3, kA.bits);
+    EXPECT_EQ(pt.lookup(Va(0x4030'0000)).status(), Status::not_found);
+    EXPECT_EQ(pt.lookup(Va(0x4040'0000)).status(), Status::not_found);
+    EXPECT_EQ(pt.lookup(Va(0x404f'f000)).status(), Status::not_found);
+}
+
+TEST(PageTableUnmap, RangeSpanningTablesFreesThemAndKeepsTheRest) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    // Four pages across the 1 GiB boundary: root, level 1, two level-2 and
+    // two level-3 tables. And a block in a third GiB, under the same level 1.
+    ASSERT_TRUE(pt.map(Va(0x3fff'e000), Pa(0x7fff'e000), 4 * kPageSize, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x8000'0000), Pa(0x1'8000'0000), 2 * kMiB, kB).ok());
+    ASSERT_EQ(mem.used(), 7u);
+    std::vector<Inval> inv;
+    ASSERT_TRUE(pt.unmap(Va(0x3fff'e000), 4 * kPageSize, recorder(mem, pt, inv)).ok());
+    EXPECT_EQ(inv, (std::vector<Inval>{{0x3fff'e000, 3, 0},
+                                        {0x3fff'f000, 3, 0},
+                                        {0x3fe0'0000, 2, 0},
+                                        {0x0000'0000, 1, 0},
+                                        {0x4000'0000, 3, 0},
+                                        {0x4000'1000, 3, 0},
+                                        {0x4000'0000, 2, 0},
+                                        {0x4000'0000, 1, 0}}));
+    EXPECT_EQ(mem.used(), 3u); // root, level 1, the block's level 2
+    EXPECT_EQ(mem.frees(), 4u);
+    EXPECT_EQ(pt.table_pages(), 3u);
+    expect_fake_leaf(mem, pt, 0x8000'0000, 0x1'8000'0000, 2, kB.bits);
+    EXPECT_EQ(fake_leaf_count(mem), 1u);
+}
+
+TEST(PageTableUnmap, NothingMappedNeedsNoMaintenance) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    std::vector<Inval> inv;
+    ASSERT_TRUE(pt.unmap(Va(0x4000'0000), kGiB, recorder(mem, pt, inv)).ok());
+    EXPECT_TRUE(inv.empty());
+    // A hole between two pages of one table: nothing to invalidate, and the
+    // table, not empty, stays.
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x8000'0000), kPageSize, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x4000'2000), Pa(0x8000'2000), kPageSize, kA).ok());
+    const usize pages = mem.used();
+    ASSERT_TRUE(pt.unmap(Va(0x4000'1000), kPageSize, recorder(mem, pt, inv)).ok());
+    EXPECT_TRUE(inv.empty());
+    EXPECT_EQ(mem.used(), pages);
+    expect_fake_leaf(mem, pt, 0x4000'0000, 0x8000'0000, 3, kA.bits);
+    expect_fake_leaf(mem, pt, 0x4000'2000, 0x8000'2000, 3, kA.bits);
+}
+
+TEST(PageTableUnmap, BadArgumentsChangeNothing) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x8000'0000), 2 * kMiB, kA).ok());
+    std::vector<Inval> inv;
+    EXPECT_EQ(pt.unmap(Va(0x4000'0800), kPageSize, recorder(mem, pt, inv)).status(), Status::invalid_argument);
+    EXPECT_EQ(pt.unmap(Va(0x4000'0000), 0x800, recorder(mem, pt, inv)).status(), Status::invalid_argument);
+    EXPECT_EQ(pt.unmap(Va(0x4000'0000), 0, recorder(mem, pt, inv)).status(), Status::invalid_argument);
+    EXPECT_EQ(pt.unmap(Va(u64{1} << 48), kPageSize, recorder(mem, pt, inv)).status(), Status::out_of_range);
+    EXPECT_EQ(pt.unmap(Va((u64{1} << 48) - kPageSize), 2 * kPageSize, recorder(mem, pt, inv)).status(),
+              Status::out_of_range);
+    EXPECT_TRUE(inv.empty());
+    EXPECT_EQ(mem.used(), 3u);
+    expect_fake_leaf(mem, pt, 0x4000'0000, 0x8000'0000, 2, kA.bits);
+}
+
+TEST(PageTableUnmap, ExhaustionBeforeASplitChangesNothing) {
+    ArenaMemory mem(3);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0xc000'0000), kGiB, kB).ok());
+    ASSERT_EQ(mem.used(), 2u);
+    const std::optional<u64> before = fake_raw(mem, pt.root(), 0x4000'0000, 1);
+    // A page inside the GiB block needs two split tables; only one is left.
+    std::vector<Inval> inv;
+    EXPECT_EQ(pt.unmap(Va(0x4000'1000), kPageSize, recorder(mem, pt, inv)).status(), Status::no_memory);
+    EXPECT_TRUE(inv.empty());
+    EXPECT_EQ(mem.used(), 2u);
+    EXPECT_EQ(mem.frees(), 1u); // the one it got went back
+    EXPECT_EQ(pt.table_pages(), 2u);
+    EXPECT_EQ(fake_raw(mem, pt.root(), 0x4000'0000, 1), before);
+    expect_fake_leaf(mem, pt, 0x4000'1000, 0xc000'1000, 1, kB.bits);
+
+    mem.set_budget(4);
+    ASSERT_TRUE(pt.unmap(Va(0x4000'1000), kPageSize, recorder(mem, pt, inv)).ok());
+    EXPECT_EQ(pt.lookup(Va(0x4000'1000)).status(), Status::not_found);
+    EXPECT_EQ(pt.table_pages(), 4u);
+}
+
+TEST(PageTableUnmap, AcrossConcatenatedRootTables) {
+    ArenaMemory mem(16);
+    Result<FakeTable> r = FakeTable::create(mem, mm::TableGeometry{1, 40});
+    ASSERT_TRUE(r.ok());
+    FakeTable pt = r.value();
+    ASSERT_TRUE(pt.map(Va(0x7f'ffff'f000), Pa(0x5000'0000), 2 * kPageSize, kA).ok());
+    ASSERT_EQ(mem.used(), 6u); // two roots, a level 2 and a level 3 under each
+    EXPECT_EQ(fake_raw_in(mem, pt.root(), 1, 0x80'0000'0000, 3), fake_leaf(0x5000'1000, kA.bits));
+    std::vector<Inval> inv;
+    ASSERT_TRUE(pt.unmap(Va(0x7f'ffff'f000), 2 * kPageSize, recorder(mem, pt, inv)).ok());
+    EXPECT_EQ(inv, (std::vector<Inval>{{0x7f'ffff'f000, 3, 0},
+                                        {0x7f'ffe0'0000, 2, 0},
+                                        {0x7f'c000'0000, 1, 0},
+                                        {0x80'0000'0000, 3, 0},
+                                        {0x80'0000'0000, 2, 0},
+                                        {0x80'0000'0000, 1, 0}}));
+    EXPECT_EQ(mem.used(), 2u);
+    EXPECT_EQ(pt.table_pages(), 2u);
+}
+
+TEST(PageTableUnmap, WholeTablePerLeafInvalidation) {
+    // Unmapping a whole 2 MiB of pages invalidates each page (an IPA-based
+    // invalidation of the table entry would leave the other pages' TLB
+    // entries alive) and then the table entry.
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'1000), 2 * kMiB, kA).ok()); // pages: output misaligned
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x8000'0000), kPageSize, kA).ok()); // keeps level 2 alive
+    std::vector<Inval> inv;
+    ASSERT_TRUE(pt.unmap(Va(0x4020'0000), 2 * kMiB, recorder(mem, pt, inv)).ok());
+    ASSERT_EQ(inv.size(), 513u);
+    for (unsigned i = 0; i < 512; ++i) EXPECT_EQ(inv[i], (Inval{0x4020'0000 + i * kPageSize, 3, 0}));
+    EXPECT_EQ(inv[512], (Inval{0x4020'0000, 2, 0}));
+    EXPECT_EQ(fake_leaf_count(mem), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// Visitors.
+
+TEST(PageTableVisit, ForEachLeafInAddressOrder) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x8000'0000), Pa(0x1'4000'0000), kGiB, kB).ok());
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x4000'1000), Pa(0x9000'1000), kPageSize, kA).ok());
+    struct Seen {
+        u64 base, pa;
+        unsigned level;
+        u8 attr;
+        bool operator==(const Seen&) const = default;
+    };
+    std::vector<Seen> seen;
+    auto collect = [&seen](Va base, const FakeTable::Leaf& l) {
+        seen.push_back(Seen{base.raw(), l.pa.raw(), l.level, l.attr.bits});
+        return true;
+    };
+    EXPECT_TRUE(pt.for_each_leaf(VaRange{Va(0), 4 * kGiB}, collect));
+    EXPECT_EQ(seen, (std::vector<Seen>{{0x4000'1000, 0x9000'1000, 3, kA.bits},
+                                       {0x4020'0000, 0x8020'0000, 2, kA.bits},
+                                       {0x8000'0000, 0x1'4000'0000, 1, kB.bits}}));
+
+    // A range inside a block reports the block whole; ranges clip.
+    seen.clear();
+    EXPECT_TRUE(pt.for_each_leaf(VaRange{Va(0x4030'0000), kPageSize}, collect));
+    EXPECT_EQ(seen, (std::vector<Seen>{{0x4020'0000, 0x8020'0000, 2, kA.bits}}));
+    seen.clear();
+    EXPECT_TRUE(pt.for_each_leaf(VaRange{Va(0x4000'2000), 0x4000'0000}, collect));
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].base, 0x4020'0000u);
+    seen.clear();
+    EXPECT_TRUE(pt.for_each_leaf(VaRange{Va(0), 0x4000'1000}, collect));
+    EXPECT_TRUE(seen.empty());
+
+    // Stopping.
+    usize calls = 0;
+    EXPECT_FALSE(pt.for_each_leaf(VaRange{Va(0), 4 * kGiB}, [&calls](Va, const FakeTable::Leaf&) {
+        ++calls;
+        return false;
+    }));
+    EXPECT_EQ(calls, 1u);
+}
+
+TEST(PageTableVisit, ForEachLeafOverConcatenatedRoots) {
+    ArenaMemory mem(16);
+    Result<FakeTable> r = FakeTable::create(mem, mm::TableGeometry{1, 40});
+    ASSERT_TRUE(r.ok());
+    FakeTable pt = r.value();
+    ASSERT_TRUE(pt.map(Va(0x7f'c000'0000), Pa(0x4000'0000), 2 * kGiB, kA).ok());
+    std::vector<u64> bases;
+    EXPECT_TRUE(pt.for_each_leaf(VaRange{Va(0), u64{1} << 41}, [&bases](Va base, const FakeTable::Leaf& l) {
+        bases.push_back(base.raw());
+        EXPECT_EQ(l.level, 1u);
+        return true;
+    }));
+    EXPECT_EQ(bases, (std::vector<u64>{0x7f'c000'0000, 0x80'0000'0000}));
+}
+
+TEST(PageTableVisit, ForEachEntrySeesEveryLevelAndCanSkip) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'1000), Pa(0x9000'1000), kPageSize, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).ok());
+    struct Seen {
+        u64 base;
+        unsigned level;
+        bool table;
+        bool operator==(const Seen&) const = default;
+    };
+    std::vector<Seen> seen;
+    EXPECT_TRUE(pt.for_each_entry(VaRange{Va(0), 4 * kGiB}, [&seen](FakeTable::EntryRef& e) {
+        seen.push_back(Seen{e.base().raw(), e.level(), (e.raw() & kFakeT) != 0});
+        return mm::Visit::descend;
+    }));
+    EXPECT_EQ(seen, (std::vector<Seen>{{0, 0, true},
+                                       {0x4000'0000, 1, true},
+                                       {0x4000'0000, 2, true},
+                                       {0x4000'1000, 3, false},
+                                       {0x4020'0000, 2, false}}));
+
+    seen.clear();
+    EXPECT_TRUE(pt.for_each_entry(VaRange{Va(0), 4 * kGiB}, [&seen](FakeTable::EntryRef& e) {
+        seen.push_back(Seen{e.base().raw(), e.level(), (e.raw() & kFakeT) != 0});
+        return e.level() == 1 ? mm::Visit::skip : mm::Visit::descend;
+    }));
+    EXPECT_EQ(seen, (std::vector<Seen>{{0, 0, true}, {0x4000'0000, 1, true}}));
+
+    usize calls = 0;
+    EXPECT_FALSE(pt.for_each_entry(VaRange{Va(0), 4 * kGiB}, [&calls](FakeTable::EntryRef&) {
+        ++calls;
+        return mm::Visit::stop;
+    }));
+    EXPECT_EQ(calls, 1u);
+}
+
+TEST(PageTableVisit, ForEachEntryReachesASubtreeHiddenByItsValidBit) {
+    // What access tracking does: clear only the valid bit of a table entry.
+    // Translation stops there; for_each_entry still walks below it;
+    // for_each_leaf does not.
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'1000), Pa(0x9000'1000), kPageSize, kA).ok());
+    ASSERT_TRUE(pt.for_each_entry(VaRange{Va(0x4000'0000), kGiB}, [](FakeTable::EntryRef& e) {
+        if (e.level() == 2) e.write(e.raw() & ~kFakeV);
+        return mm::Visit::descend;
+    }));
+    EXPECT_EQ(pt.lookup(Va(0x4000'1000)).status(), Status::not_found);
+    usize leaves = 0;
+    EXPECT_TRUE(pt.for_each_leaf(VaRange{Va(0), 4 * kGiB}, [&leaves](Va, const FakeTable::Leaf&) {
+        ++leaves;
+        return true;
+    }));
+    EXPECT_EQ(leaves, 0u);
+    std::vector<unsigned> levels;
+    EXPECT_TRUE(pt.for_each_entry(VaRange{Va(0), 4 * kGiB}, [&levels](FakeTable::EntryRef& e) {
+        levels.push_back(e.level());
+        return mm::Visit::descend;
+    }));
+    EXPECT_EQ(levels, (std::vector<unsigned>{0, 1, 2, 3}));
+    // Mapping under a hidden table is refused rather than silently hidden.
+    EXPECT_EQ(pt.map(Va(0x4000'2000), Pa(0x9000'2000), kPageSize, kA).status(), Status::exists);
+}
+
+TEST(PageTableVisit, ForEachEntryWriteIsSeenByLookup) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x8000'0000), 2 * kPageSize, kA).ok());
+    ASSERT_TRUE(pt.for_each_entry(VaRange{Va(0x4000'1000), kPageSize}, [](FakeTable::EntryRef& e) {
+        if (e.level() == 3) {
+            EXPECT_EQ(e.base(), Va(0x4000'1000));
+            EXPECT_EQ(e.size(), kPageSize);
+            e.write(FakePteFormat::invalid());
+        }
+        return mm::Visit::descend;
+    }));
+    expect_fake_leaf(mem, pt, 0x4000'0000, 0x8000'0000, 3, kA.bits);
+    EXPECT_EQ(pt.lookup(Va(0x4000'1000)).status(), Status::not_found);
+}
+
+TEST(PageTableDestroy, FreesEveryPage) {
+    ArenaMemory mem(32);
+    Result<FakeTable> r = FakeTable::create(mem, mm::TableGeometry{1, 40});
+    ASSERT_TRUE(r.ok());
+    FakeTable pt = r.value();
+    ASSERT_TRUE(pt.map(Va(0x7f'ffff'f000), Pa(0x5000'0000), 2 * kPageSize, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x4000'0000), kGiB, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x8000'0000), Pa(0x8000'1000), 4 * kMiB, kA).ok());
+    ASSERT_GT(mem.used(), 6u);
+    EXPECT_EQ(pt.table_pages(), mem.used());
+    pt.destroy();
+    EXPECT_EQ(mem.used(), 0u);
+    EXPECT_EQ(pt.table_pages(), 0u);
+    EXPECT_EQ(pt.root(), Pa(0));
+}
+
+// ---------------------------------------------------------------------------
 // The real EL2 stage-1 format (arch/arm64/pte_format.hpp; DDI 0487 D8.3):
 //   [0] valid, [1] table (levels 0-2) / page (level 3), [4:2] AttrIndx,
 //   [7:6] AP[2:1] (0b10 = read-only at EL2), [9:8] SH, [10] AF,
@@ -632,6 +1236,30 @@ TEST(PageTableStage1, ExhaustionWritesNoLeaf) {
     EXPECT_EQ(arm_leaf_count(mem, pt.root().raw(), 0), 0u);
     EXPECT_EQ(pt.lookup(Va(0x3fff'f000)).status(), Status::not_found);
     EXPECT_EQ(pt.lookup(Va(0x4000'0000)).status(), Status::not_found);
+}
+
+TEST(PageTableStage1, SplitKeepsEveryDescriptorBitExact) {
+    // A Normal RW XN 2 MiB block becomes a level-3 table of pages that say
+    // the same (page: bits[1:0] = 0b11 instead of the block's 0b01).
+    ArenaMemory mem(16);
+    ArmTable pt = make_arm(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x4000'0000), 2 * kMiB, kRwData).ok());
+    std::vector<std::pair<u64, unsigned>> inv;
+    ASSERT_TRUE(pt.unmap(Va(0x4000'1000), kPageSize, [&](Va base, unsigned level) {
+                      inv.emplace_back(base.raw(), level);
+                      // Break before make: the block is invalid now.
+                      std::optional<u64> d = arm_raw(mem, pt.root(), base.raw(), level);
+                      EXPECT_EQ(d, 0u);
+                  }).ok());
+    EXPECT_EQ(inv, (std::vector<std::pair<u64, unsigned>>{{0x4000'0000, 2}, {0x4000'1000, 3}}));
+    std::optional<u64> l2 = arm_raw(mem, pt.root(), 0x4000'0000, 2);
+    ASSERT_TRUE(l2.has_value());
+    EXPECT_EQ(*l2, mem.pages().back() | 0x3);
+    EXPECT_EQ(arm_raw(mem, pt.root(), 0x4000'0000, 3), 0x0040'0000'4000'0703ull);
+    EXPECT_EQ(arm_raw(mem, pt.root(), 0x4000'1000, 3), 0u);
+    EXPECT_EQ(arm_raw(mem, pt.root(), 0x4000'2000, 3), 0x0040'0000'4000'2703ull);
+    EXPECT_EQ(arm_raw(mem, pt.root(), 0x401f'f000, 3), 0x0040'0000'401f'f703ull);
+    EXPECT_EQ(arm_leaf_count(mem, pt.root().raw(), 0), 511u);
 }
 
 } // namespace

@@ -28,6 +28,8 @@ def main():
     ap.add_argument("--reject", action="append", default=[], help="regex that must never appear")
     ap.add_argument("--finish", required=True, help="regex of the final marker")
     ap.add_argument("--no-default-fail", action="store_true")
+    ap.add_argument("--unordered", action="store_true",
+                    help="the --expect patterns may appear in any order (guests running side by side)")
     ap.add_argument("qemu", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.qemu[1:] if a.qemu and a.qemu[0] == "--" else a.qemu
@@ -75,12 +77,17 @@ def main():
                     break
             if verdict:
                 break
-            while next_expect < len(expect_res):
-                m = expect_res[next_expect].search(text, pos)
-                if not m:
-                    break
-                pos = m.end()
-                next_expect += 1
+            if a.unordered:
+                missing = [i for i, r in enumerate(expect_res) if not r.search(text)]
+                next_expect = len(expect_res) if not missing else missing[0]
+                pos = 0
+            else:
+                while next_expect < len(expect_res):
+                    m = expect_res[next_expect].search(text, pos)
+                    if not m:
+                        break
+                    pos = m.end()
+                    next_expect += 1
             if next_expect == len(expect_res):
                 m = finish_re.search(text, pos)
                 if m:

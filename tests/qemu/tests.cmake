@@ -8,9 +8,12 @@ set(QEMU_LOG_DIR ${CMAKE_BINARY_DIR}/qemu-logs)
 set(RUNNER ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/run_qemu_test.py)
 set(QEMU_TIMEOUT 90)
 
-# add_qemu_test(NAME <n> [TIMEOUT s] EXPECT <re>... FINISH <re> [REJECT <re>...] [NO_DEFAULT_FAIL] QEMU <args>...)
+# add_qemu_test(NAME <n> [TIMEOUT s] EXPECT <re>... FINISH <re> [REJECT <re>...] [NO_DEFAULT_FAIL]
+#               [VIRT] [UNORDERED] QEMU <args>...)
+#   VIRT: <args> go to tools/qemu-virt, not QEMU; UNORDERED: the EXPECT
+#   patterns may come in any order (domains running side by side).
 function(add_qemu_test)
-    cmake_parse_arguments(T "NO_DEFAULT_FAIL" "NAME;FINISH;TIMEOUT" "EXPECT;REJECT;QEMU" ${ARGN})
+    cmake_parse_arguments(T "NO_DEFAULT_FAIL;VIRT;UNORDERED" "NAME;FINISH;TIMEOUT" "EXPECT;REJECT;QEMU" ${ARGN})
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT ${QEMU_TIMEOUT})
     endif()
@@ -24,11 +27,22 @@ function(add_qemu_test)
     if(T_NO_DEFAULT_FAIL)
         list(APPEND args --no-default-fail)
     endif()
-    add_test(NAME qemu.${T_NAME} COMMAND ${RUNNER} ${args} -- ${QEMU_AARCH64} ${T_QEMU})
+    if(T_UNORDERED)
+        list(APPEND args --unordered)
+    endif()
+    if(T_VIRT)
+        # tools/qemu-virt builds the dom0less DTB (kept beside the log) and execs QEMU.
+        set(launch ${QEMU_VIRT} --workdir ${QEMU_LOG_DIR}/${T_NAME}.d)
+    else()
+        set(launch ${QEMU_AARCH64})
+    endif()
+    add_test(NAME qemu.${T_NAME} COMMAND ${RUNNER} ${args} -- ${launch} ${T_QEMU})
     math(EXPR hard "${T_TIMEOUT} + 30")
     set_tests_properties(qemu.${T_NAME} PROPERTIES TIMEOUT ${hard} LABELS qemu)
 endfunction()
 
+set(QEMU_VIRT ${CMAKE_SOURCE_DIR}/tools/qemu-virt)
+set(GUEST_DIR ${SETWISE_IMAGE_DIR})
 set(QEMU_BASE -cpu cortex-a57 -m 1G -display none -monitor none -serial stdio -nodefaults)
 
 # Boot to the banner with 1, 2 and 4 CPUs on GICv2 and GICv3.
@@ -84,3 +98,85 @@ add_qemu_test(NAME el2_exception_report
            "x30 +0x[0-9a-f]{16}"
     FINISH "CPU0 halted"
     QEMU -M virt,virtualization=on ${QEMU_BASE} -smp 2 -kernel ${SETWISE_IMAGE} -append "selftest=el2-fault")
+
+# ---- Guests (tests/guests/README.md for the markers) ----------------------
+# tools/qemu-virt adds the Xen dom0less nodes to QEMU's DTB and loads each
+# module with -device loader, as ImageBuilder's script would on a board.
+# A guest test passes on the guest's `done`, then the hypervisor's power-off
+# once the last domain has ended; any `GUEST x: FAIL` line fails it.
+
+# add_guest_test(NAME <n> GIC <2|3> GUEST <guest file> VCPUS <n> EXPECT <re>...)
+function(add_guest_test)
+    cmake_parse_arguments(G "" "NAME;GIC;GUEST;VCPUS" "EXPECT" ${ARGN})
+    add_qemu_test(NAME ${G_NAME} VIRT
+        REJECT "GUEST [-a-z0-9]+: FAIL"
+        EXPECT ${G_EXPECT}
+        FINISH "all domains have ended: powering off"
+        QEMU --image ${SETWISE_IMAGE} --gic ${G_GIC} --cpus 4 --serial stdio
+             --domain "name=guest,kernel=${GUEST_DIR}/${G_GUEST},memory=64M,vcpus=${G_VCPUS},vpl011")
+endfunction()
+
+foreach(gic 2 3)
+    add_guest_test(NAME guest_a64_gicv${gic} GIC ${gic} GUEST guest-a64.img VCPUS 2
+        EXPECT "guest: AArch64 arm64 Image, 2 vCPU"
+               "GUEST a64: start el=1 mode=el1h isa=a64"
+               "GUEST a64: dtb 0x[0-9a-f]+ magic ok"
+               "GUEST a64: psci version 0x00010001"
+               "GUEST a64: psci bad-function ok"
+               "GUEST a64: psci bad-cpu ok"
+               "guest: vCPU0 read from IPA 0xa000000 \\(nothing there\\)"
+               "GUEST a64: abort ok far=0x0a000000"
+               "GUEST a64: wfi ok"
+               "GUEST a64: secondary online mpidr=0x1"
+               "GUEST a64: cpu1 up"
+               "GUEST a64: done"
+               "guest: PSCI SYSTEM_OFF"
+               "guest: ended \\(power off\\); its memory is returned")
+    foreach(isa arm thumb)
+        add_guest_test(NAME guest_a32_${isa}_gicv${gic} GIC ${gic} GUEST guest-a32-${isa}.zimg VCPUS 2
+            EXPECT "guest: AArch32 ARM zImage, 2 vCPU"
+                   "GUEST a32-${isa}: start el=1 mode=svc isa=${isa}"
+                   "GUEST a32-${isa}: dtb 0x[0-9a-f]+ magic ok"
+                   "GUEST a32-${isa}: psci version 0x00010001"
+                   "GUEST a32-${isa}: psci bad-function ok"
+                   "GUEST a32-${isa}: psci bad-cpu ok"
+                   "GUEST a32-${isa}: abort ok far=0x0a000000"
+                   "GUEST a32-${isa}: wfi ok"
+                   "GUEST a32-${isa}: secondary online mpidr=0x1"
+                   "GUEST a32-${isa}: cpu1 up"
+                   "GUEST a32-${isa}: done"
+                   "guest: ended \\(power off\\)")
+    endforeach()
+endforeach()
+
+# One vCPU: the guest sees one CPU node and skips CPU_ON.
+add_guest_test(NAME guest_a32_arm_1vcpu GIC 3 GUEST guest-a32-arm.zimg VCPUS 1
+    EXPECT "GUEST a32-arm: cpu1 skipped \\(1 vCPU\\)" "GUEST a32-arm: done")
+
+# Three guests at once, 32- and 64-bit mixed: each line carries its domain's
+# name, and the machine powers off after the last one ends.
+foreach(gic 2 3)
+    add_qemu_test(NAME three_guests_gicv${gic} VIRT UNORDERED
+        REJECT "GUEST [-a-z0-9]+: FAIL"
+        EXPECT "domA: AArch64" "domB: AArch32" "domC: AArch32"
+               "\\(domA\\) GUEST a64: done"
+               "\\(domB\\) GUEST a32-arm: done"
+               "\\(domC\\) GUEST a32-thumb: done"
+        FINISH "all domains have ended: powering off"
+        QEMU --image ${SETWISE_IMAGE} --gic ${gic} --cpus 4 --serial stdio
+             --domain "name=domA,kernel=${GUEST_DIR}/guest-a64.img,memory=64M,vcpus=1,vpl011"
+             --domain "name=domB,kernel=${GUEST_DIR}/guest-a32-arm.zimg,memory=64M,vcpus=1,vpl011"
+             --domain "name=domC,kernel=${GUEST_DIR}/guest-a32-thumb.zimg,memory=32M,vcpus=1,vpl011")
+endforeach()
+
+# A bad domain is refused with one error naming node and property; the good
+# one still runs.
+add_qemu_test(NAME domain_config_errors VIRT
+    REJECT "GUEST [-a-z0-9]+: FAIL"
+    EXPECT "error: .*huge.*memory"
+           "good: AArch64"
+           "GUEST a64: done"
+    FINISH "all domains have ended: powering off"
+    QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio
+         --domain "name=huge,kernel=${GUEST_DIR}/guest-a64.img,memory=8G,vcpus=1,vpl011"
+         --domain "name=good,kernel=${GUEST_DIR}/guest-a64.img,memory=64M,vcpus=1,vpl011")

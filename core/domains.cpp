@@ -1,0 +1,393 @@
+#include "core/domains.hpp"
+
+#include <new>
+
+#include "arch/arm64/psci.hpp"
+#include "arch/arm64/sysreg.hpp"
+#include "arch/cpu.hpp"
+#include "core/console.hpp"
+#include "core/console_mux.hpp"
+#include "core/guest_dtb.hpp"
+#include "core/log.hpp"
+#include "core/memory.hpp"
+#include "core/percpu.hpp"
+#include "core/run.hpp"
+#include "mm/hyp_map.hpp"
+#include "p2m/p2m.hpp"
+#include "p2m/vtcr.hpp"
+#include "vcpu/guest_layout.hpp"
+#include "vcpu/vpl011.hpp"
+
+namespace setwise::core {
+
+using vcpu::Domain;
+using vcpu::DomainState;
+using vcpu::Vcpu;
+using vcpu::VcpuState;
+
+namespace {
+
+constexpr u64 kBlock = 2 * kMiB;
+constexpr usize kMaxChunks = 64;
+// Where the DTB and initrd go at the latest: within 512 MiB of RAM's start
+// (Linux arm64 wants the DTB within 512 MiB of the kernel; 32-bit Linux
+// wants both in lowmem).
+constexpr u64 kPlacementWindow = 512 * kMiB;
+constexpr u64 kZimageOffset = 128 * kMiB;
+
+// Stage-2 table pages straight from the frame allocator.
+class FrameTables final : public mm::TableMemory {
+public:
+    Result<Pa> allocate_table() override { return allocate_tables(1); }
+    Result<Pa> allocate_tables(unsigned n) override {
+        const Pa pa = SW_TRY(frames().allocate(n, n));
+        u64* p = mm::ptr_of<u64>(pa);
+        for (u64 i = 0; i < n * kPageSize / sizeof(u64); ++i) p[i] = 0;
+        return pa;
+    }
+    void free_table(Pa pa) override { (void)frames().free(pa, 1); }
+    void free_tables(Pa pa, unsigned n) override { (void)frames().free(pa, n); }
+    u64* table(Pa pa) override { return mm::ptr_of<u64>(pa); }
+};
+
+struct RamChunk {
+    Pa pa;
+    u64 size = 0;
+};
+
+// A domain's UART as the console sees it: output goes to the multiplexer,
+// input from it into the vPL011's receive FIFO.
+class UartLink final : public vcpu::Vpl011Sink, public InputSink {
+public:
+    void put(char c) override { console_mux().output(source, c); }
+    void input(char c) override {
+        if (domain == nullptr || domain->uart == nullptr) return;
+        SpinLock::Guard g(domain->device_lock);
+        (void)domain->uart->rx_push(c);
+    }
+    SourceId source{};
+    Domain* domain = nullptr;
+};
+
+// Everything setwise keeps about one domain besides the Domain itself.
+struct Record {
+    bool used = false;
+    DomainConfig config{};
+    Domain* domain = nullptr;
+    p2m::P2m p2m;
+    RamChunk chunks[kMaxChunks];
+    usize nchunks = 0;
+    Ipa kernel{};
+    Ipa dtb{};
+    Ipa initrd{};
+    u64 initrd_size = 0;
+    UartLink link;
+};
+
+FrameTables g_tables;
+p2m::VmidAllocator g_vmids;
+Record g_records[kMaxDomains];
+const MachineInfo* g_machine = nullptr;
+std::atomic<usize> g_live{0};
+
+class LogDiagnostics final : public DomainDiagnosticSink {
+public:
+    void report(const DomainDiagnostic& d) override {
+        if (d.severity == DiagnosticSeverity::error) {
+            log::error("{}", d.message());
+        } else {
+            log::warning("{}", d.message());
+        }
+    }
+};
+
+Record* record_of(const Domain& d) {
+    for (Record& r : g_records) {
+        if (r.used && r.domain == &d) return &r;
+    }
+    return nullptr;
+}
+
+// Copies host bytes into guest RAM through the domain's stage 2.
+Result<void> copy_to_guest(const p2m::P2m& p2m, Ipa ipa, const u8* src, u64 size) {
+    while (size != 0) {
+        const p2m::Translation t = SW_TRY(p2m.translate(ipa));
+        const u64 in_page = kPageSize - (ipa.raw() & (kPageSize - 1));
+        const u64 n = size < in_page ? size : in_page;
+        u8* dst = mm::ptr_of<u8>(t.pa);
+        for (u64 i = 0; i < n; ++i) dst[i] = src[i];
+        arch::dcache_clean(mm::va_of(t.pa), n); // the guest starts with its caches off
+        ipa += n;
+        src += n;
+        size -= n;
+    }
+    return {};
+}
+
+void free_ram(Record& r) {
+    for (usize i = 0; i < r.nchunks; ++i) (void)frames().free(r.chunks[i].pa, r.chunks[i].size / kPageSize);
+    r.nchunks = 0;
+}
+
+// Guest RAM in 2 MiB-aligned runs, as large as the allocator has, mapped
+// from guest::kRamBase up. Zeroed (nothing of an earlier owner shows) and
+// cleaned to the point of coherency (the guest starts with caches off).
+Result<void> allocate_ram(Record& r, u64 bytes) {
+    Ipa next = guest::kRamBase;
+    u64 remaining = align_up(bytes, kBlock);
+    while (remaining != 0) {
+        u64 size = remaining;
+        Result<Pa> pa = Status::no_memory;
+        while (size >= kBlock) {
+            pa = frames().allocate(size / kPageSize, kBlock / kPageSize);
+            if (pa.ok()) break;
+            size = align_down(size / 2, kBlock);
+        }
+        if (!pa.ok() || r.nchunks == kMaxChunks) {
+            if (pa.ok()) (void)frames().free(pa.value(), size / kPageSize);
+            return Status::no_memory;
+        }
+        r.chunks[r.nchunks++] = RamChunk{pa.value(), size};
+        u64* p = mm::ptr_of<u64>(pa.value());
+        for (u64 i = 0; i < size / sizeof(u64); ++i) p[i] = 0;
+        arch::dcache_clean_invalidate(mm::va_of(pa.value()), size);
+        SW_TRY_VOID(r.p2m.map_ram(next, pa.value(), size));
+        next += size;
+        remaining -= size;
+    }
+    return {};
+}
+
+// Puts kernel, initrd and DTB into guest RAM (docs/guests.md, "Memory").
+Result<void> load_images(Record& r) {
+    Domain& d = *r.domain;
+    const DomainConfig& c = r.config;
+    const KernelImage& k = *c.kernel_image;
+    const u64 ram = d.ram.size;
+    const Ipa base = d.ram.base;
+    const u64 top_offset = align_down(ram < kPlacementWindow ? ram : kPlacementWindow, kBlock);
+    const Ipa top = base + top_offset;
+
+    r.dtb = top - kBlock;
+    u64 initrd_size = c.ramdisk ? c.ramdisk->range.size : 0;
+    r.initrd = Ipa(align_down((r.dtb - align_up(initrd_size, kPageSize)).raw(), kBlock));
+    r.initrd_size = initrd_size;
+
+    u64 kernel_size = k.copy_size;
+    u64 kernel_end_need = 0;
+    if (k.kind == KernelKind::zimage_arm32) {
+        const u64 off = ram >= 2 * kZimageOffset ? kZimageOffset : align_down(ram / 2, kBlock);
+        r.kernel = base + off;
+        kernel_end_need = kernel_size;
+    } else {
+        r.kernel = base + k.text_offset;
+        kernel_end_need = k.memory_size;
+    }
+    const Ipa low_limit = initrd_size != 0 ? r.initrd : r.dtb;
+    if (r.kernel + kernel_end_need > low_limit || r.initrd < base) {
+        log::error("{}: kernel ({:#x} bytes), initrd ({:#x} bytes) and DTB do not fit in {} MiB of RAM", d.name,
+                   kernel_end_need, initrd_size, ram / kMiB);
+        return Status::no_memory;
+    }
+
+    SW_TRY_VOID(copy_to_guest(r.p2m, r.kernel, mm::ptr_of<const u8>(c.kernel.range.base), kernel_size));
+    if (initrd_size != 0)
+        SW_TRY_VOID(copy_to_guest(r.p2m, r.initrd, mm::ptr_of<const u8>(c.ramdisk->range.base), initrd_size));
+
+    u64 mpidrs[Domain::kMaxVcpus];
+    for (u32 i = 0; i < d.nr_vcpus; ++i) mpidrs[i] = d.vcpus[i]->mpidr();
+    GuestDtbSpec spec;
+    spec.name = c.name;
+    spec.mpidrs = std::span<const u64>(mpidrs, d.nr_vcpus);
+    spec.aarch32 = d.aarch32;
+    const IpaRange banks[1] = {d.ram};
+    spec.ram = banks;
+    spec.gic = g_machine->gic.version;
+    spec.vpl011 = d.uart != nullptr;
+    spec.bootargs = c.bootargs;
+    if (initrd_size != 0) spec.initrd = IpaRange{r.initrd, initrd_size};
+    static u8 buffer[kGuestDtbBufferSize]; // boot and reboot run one at a time per domain... see below
+    static SpinLock buffer_lock;
+    SpinLock::Guard g(buffer_lock);
+    const std::span<const u8> blob = SW_TRY(build_guest_dtb(spec, std::span<u8>(buffer, sizeof(buffer))));
+    SW_TRY_VOID(copy_to_guest(r.p2m, r.dtb, blob.data(), blob.size()));
+    arch::icache_invalidate_all();
+    return {};
+}
+
+void reset_vcpu(Vcpu& v) {
+    v.el1 = arm64::El1Context{};
+    v.el1.sctlr_el1 = v.aarch32() ? arm64::kSctlrReset32 : arm64::kSctlrEl1Reset64;
+    v.actlr = 0;
+    v.entry = vcpu::VcpuEntry{};
+    v.state.store(VcpuState::off, std::memory_order_release);
+}
+
+void start_boot_vcpu(Record& r) {
+    Vcpu& v0 = *r.domain->vcpus[0];
+    v0.entry.pc = r.kernel.raw();
+    v0.entry.boot = true;
+    v0.entry.dtb = r.dtb.raw();
+    v0.state.store(VcpuState::on_pending, std::memory_order_release);
+    r.domain->state.store(DomainState::running, std::memory_order_release);
+    kick(v0);
+}
+
+void teardown(Record& r) {
+    Domain& d = *r.domain;
+    for (u32 i = 0; i < d.nr_vcpus; ++i) {
+        if (d.vcpus[i] == nullptr) continue;
+        if (cpu(d.vcpus[i]->pcpu).assigned.load() == d.vcpus[i]) cpu(d.vcpus[i]->pcpu).assigned.store(nullptr);
+        heap().destroy(d.vcpus[i]);
+        d.vcpus[i] = nullptr;
+    }
+    if (d.uart != nullptr) {
+        console_mux().unregister(r.link.source);
+        heap().destroy(d.uart);
+        d.uart = nullptr;
+    }
+    if (r.p2m.live()) r.p2m.destroy();
+    free_ram(r);
+    if (d.vmid != 0) (void)g_vmids.free(d.vmid);
+    heap().destroy(r.domain);
+    r.domain = nullptr;
+    r.used = false;
+}
+
+void power_off_machine() {
+    log::info("all domains have ended: powering off");
+    console().flush();
+    (void)arm64::psci::call(arm64::psci::Conduit::smc, arm64::psci::kSystemOff);
+    log::error("PSCI SYSTEM_OFF returned: halting this CPU");
+}
+
+// The last vCPU of a shutting-down domain has left its CPU.
+void on_all_stopped(Domain& d) {
+    Record* r = record_of(d);
+    if (r == nullptr) return;
+    const vcpu::ShutdownReason why = d.reason.load(std::memory_order_acquire);
+    if (why == vcpu::ShutdownReason::reboot) {
+        DomainState expected = DomainState::shutting_down;
+        if (!d.state.compare_exchange_strong(expected, DomainState::building)) return;
+        log::info("{}: rebooting", d.name);
+        for (u32 i = 0; i < d.nr_vcpus; ++i) reset_vcpu(*d.vcpus[i]);
+        if (d.uart != nullptr) d.uart->reset();
+        if (!load_images(*r).ok()) {
+            log::error("{}: cannot reload its images: ending it", d.name);
+        } else {
+            start_boot_vcpu(*r);
+            return;
+        }
+    }
+    DomainState expected = DomainState::shutting_down;
+    if (!d.state.compare_exchange_strong(expected, DomainState::dead) && expected != DomainState::building) return;
+    d.state.store(DomainState::dead, std::memory_order_release);
+    log::info("{}: ended ({}); its memory is returned", d.name, vcpu::shutdown_reason_name(why));
+    teardown(*r);
+    if (g_live.fetch_sub(1, std::memory_order_acq_rel) == 1) power_off_machine();
+}
+
+Result<void> build(Record& r, const Options& options, u32 id) {
+    const DomainConfig& c = r.config;
+    Domain* d = heap().make<Domain>();
+    if (d == nullptr) return Status::no_memory;
+    r.domain = d;
+    usize n = 0;
+    for (; n + 1 < Domain::kNameCapacity && n < c.name.size(); ++n) d->name[n] = c.name[n];
+    d->name[n] = '\0';
+    d->id = id;
+    d->aarch32 = c.kernel_image->kind == KernelKind::zimage_arm32;
+    d->on_all_stopped = &on_all_stopped;
+
+    if (c.vcpus > Domain::kMaxVcpus) return Status::out_of_range;
+    if (c.vcpus > free_cpu_count()) {
+        log::error("{}: needs {} CPUs of its own, {} are free (CPU0 keeps the console; a scheduler comes with "
+                   "the interrupts work)",
+                   d->name, c.vcpus, free_cpu_count());
+        return Status::busy;
+    }
+
+    d->vmid = SW_TRY(g_vmids.allocate());
+    const u64 parange = arm64::read_id_aa64mmfr0().get<arm64::IdAa64Mmfr0El1::parange>();
+    const p2m::Stage2Geometry geo = SW_TRY(p2m::stage2_geometry(parange, guest::kIpaBits));
+    r.p2m = SW_TRY(p2m::P2m::create(g_tables, d->vmid, geo));
+    d->p2m = &r.p2m;
+    d->vttbr = r.p2m.vttbr();
+    d->vtcr = r.p2m.vtcr().raw();
+    d->ram = IpaRange{guest::kRamBase, align_up(c.memory_bytes, kBlock)};
+    SW_TRY_VOID(allocate_ram(r, d->ram.size));
+
+    const u64 midr = arm64::read_midr().raw();
+    (void)midr;
+    for (u32 i = 0; i < c.vcpus; ++i) {
+        Vcpu* v = heap().make<Vcpu>(*d, i, u64{i}, d->aarch32);
+        if (v == nullptr) return Status::no_memory;
+        d->vcpus[d->nr_vcpus++] = v;
+        reset_vcpu(*v);
+        const u32 pcpu = pick_free_cpu(c.affinity[i]);
+        if (pcpu == ~0u) {
+            log::error("{}: vCPU{} has no free CPU in its hard affinity {:#x}", d->name, i, c.affinity[i]);
+            return Status::busy;
+        }
+        assign_vcpu(pcpu, v);
+    }
+    if (c.vpl011) {
+        r.link.domain = d;
+        d->uart = heap().make<vcpu::Vpl011>(r.link);
+        if (d->uart == nullptr) return Status::no_memory;
+        r.link.source = SW_TRY(console_mux().register_domain(c.name, &r.link));
+    }
+    SW_TRY_VOID(load_images(r));
+    arch::stage2_tlb_invalidate_vmid(d->vttbr); // nothing of an earlier user of the VMID survives
+    (void)options;
+    return {};
+}
+
+} // namespace
+
+usize live_domains() { return g_live.load(std::memory_order_acquire); }
+
+usize start_domains(const fdt::Blob& blob, const MachineInfo& machine, const Options& options,
+                    std::span<const PaRange> in_use) {
+    g_machine = &machine;
+    static DomainList list;
+    LogDiagnostics diagnostics;
+    DomainLimits limits = domain_limits(machine, options);
+    limits.in_use = in_use; // a module must not overlap setwise or the boot DTB
+    if (parse_domains(blob, machine, limits, diagnostics, list) != Status::ok) {
+        log::error("cannot walk /chosen for domains");
+        return 0;
+    }
+    const HostMemoryReader read = [](PaRange r) { return std::span<const u8>(mm::ptr_of<const u8>(r.base), r.size); };
+    identify_kernels(list, read, diagnostics);
+    if (list.empty()) return 0;
+
+    usize started = 0;
+    for (usize i = 0; i < list.size(); ++i) {
+        Record& r = g_records[i];
+        r = Record{};
+        r.used = true;
+        r.config = list[i];
+        const Result<void> built = build(r, options, static_cast<u32>(i + 1));
+        if (!built.ok()) {
+            log::error("{}: not created: {}", list[i].name, built.status());
+            if (r.domain != nullptr) teardown(r);
+            r.used = false;
+            continue;
+        }
+        const Domain& d = *r.domain;
+        log::info("{}: {} {}, {} vCPU(s) from CPU{}, {} MiB RAM at IPA {}, kernel at {}, DTB at {}{}", d.name,
+                  d.aarch32 ? "AArch32" : "AArch64", kernel_kind_name(r.config.kernel_image->kind), d.nr_vcpus,
+                  d.vcpus[0]->pcpu, d.ram.size / kMiB, d.ram.base, r.kernel, r.dtb,
+                  d.uart != nullptr ? ", vpl011" : "");
+        ++started;
+    }
+    g_live.store(started, std::memory_order_release);
+    console_mux().start_focus();
+    for (Record& r : g_records) {
+        if (r.used) start_boot_vcpu(r);
+    }
+    return started;
+}
+
+} // namespace setwise::core

@@ -1,0 +1,90 @@
+// A domain (guest): its memory, its vCPUs, its devices and its life cycle.
+// Built by core/domain_builder.cpp from a dom0less configuration; the trap
+// handlers (vcpu/trap.cpp) reach everything a guest can touch through it.
+//
+// Life cycle:
+//
+//   building --start--> running --SYSTEM_OFF/RESET, crash--> shutting_down
+//                          ^                                     |
+//                          +------ reset: images reloaded -------+ (all vCPUs off the CPUs)
+//                                                                v
+//                                                              dead (memory returned)
+//
+// A vCPU notices `shutting_down` at its next trap and leaves its CPU; the
+// last one out calls the owner's `on_all_stopped` (core), which frees the
+// domain or restarts it.
+#pragma once
+
+#include <atomic>
+
+#include "setwise/spinlock.hpp"
+#include "setwise/types.hpp"
+#include "vcpu/vcpu.hpp"
+
+namespace setwise::p2m {
+class P2m;
+}
+
+namespace setwise::vcpu {
+
+class Vpl011;
+
+enum class DomainState : u8 { building, running, shutting_down, dead };
+enum class ShutdownReason : u8 { none, poweroff, reboot, crash };
+
+const char* shutdown_reason_name(ShutdownReason r);
+
+class Domain {
+public:
+    static constexpr u32 kMaxVcpus = 16;
+    static constexpr usize kNameCapacity = 32;
+
+    Domain() = default;
+    Domain(const Domain&) = delete;
+    Domain& operator=(const Domain&) = delete;
+
+    char name[kNameCapacity]{};
+    u32 id = 0;
+    bool aarch32 = false;
+
+    // Stage 2.
+    u16 vmid = 0;
+    u64 vttbr = 0;
+    u64 vtcr = 0;
+    p2m::P2m* p2m = nullptr;
+    IpaRange ram{};
+
+    // vCPUs (heap objects owned by the domain).
+    u32 nr_vcpus = 0;
+    Vcpu* vcpus[kMaxVcpus]{};
+
+    // Devices. `device_lock` serialises guest accesses to them across vCPUs.
+    Vpl011* uart = nullptr;
+    SpinLock device_lock;
+    // Held across each PSCI call, so vCPU power states checked by the call
+    // cannot change before it acts on them (vcpu/psci.hpp).
+    SpinLock power_lock;
+
+    std::atomic<DomainState> state{DomainState::building};
+    std::atomic<ShutdownReason> reason{ShutdownReason::none};
+    std::atomic<u32> vcpus_on_cpus{0}; // vCPUs currently entered on a CPU
+
+    // Counters for the figures and the log.
+    std::atomic<u64> mmio_accesses{0};
+    std::atomic<u64> injected_aborts{0};
+    std::atomic<u64> injected_undefs{0};
+    std::atomic<u64> psci_calls{0};
+
+    // The owner (core) is told when the last vCPU has left its CPU after a
+    // shutdown began.
+    void (*on_all_stopped)(Domain&) = nullptr;
+
+    // Begins shutting the domain down (first reason wins). True when this
+    // call began it.
+    bool begin_shutdown(ShutdownReason r);
+
+    Vcpu* vcpu_by_mpidr(u64 mpidr) const;
+    bool ram_contains(Ipa ipa, u64 size = 1) const;
+};
+
+} // namespace setwise::vcpu

@@ -1,0 +1,392 @@
+#include "vcpu/trap.hpp"
+
+#include "arch/arm32/condition.hpp"
+#include "arch/arm32/cp15.hpp"
+#include "arch/arm32/regs32.hpp" // retire_instruction
+#include "arch/arm64/exception_class.hpp"
+#include "arch/arm64/iss.hpp"
+#include "arch/arm64/sysreg.hpp"
+#include "core/log.hpp"
+#include "vcpu/domain.hpp"
+#include "vcpu/guest_layout.hpp"
+#include "vcpu/inject.hpp"
+#include "vcpu/psci.hpp"
+#include "vcpu/vpl011.hpp"
+
+namespace setwise::vcpu {
+
+using arm64::ExceptionClass;
+using arm64::ExceptionFrame;
+using arm64::Syndrome;
+
+namespace log = core::log;
+
+namespace {
+
+// How many injected faults per domain and kind are logged; the rest are
+// only counted (a guest must not flood the console).
+constexpr u64 kLogLimit = 3;
+
+bool from_aarch32(const ExceptionFrame& f) { return (f.spsr & 0x10) != 0; }
+
+// Retire the trapped instruction: past it, and for Thumb the IT state on.
+void advance(ExceptionFrame& f, const Syndrome& s) {
+    if (from_aarch32(f)) {
+        const arm32::Retired r = arm32::retire_instruction(f.elr, f.spsr, s.il32);
+        f.elr = r.elr;
+        f.spsr = r.spsr;
+    } else {
+        f.elr += 4;
+    }
+}
+
+// AArch32 traps carry a condition; a failing one is skipped, not emulated.
+bool condition_passes(const ExceptionFrame& f, const Syndrome& s) {
+    if (!from_aarch32(f)) return true;
+    return arm32::trapped_instruction_passes(s.iss, static_cast<u32>(f.spsr));
+}
+
+// The register of a trapped access. ESR's SRT/Rt already give the AArch64
+// view of an AArch32 register (DDI 0487 D19.2.41: "the AArch64 view of the
+// register"; the banked mapping is applied by the hardware), so the frame is
+// indexed directly; AArch32 registers are 32 bits. 31 is XZR, or R15 for
+// AArch32, which a trapped transfer may not use: reads 0, writes ignored.
+u64 read_reg(const ExceptionFrame& f, unsigned rt) {
+    if (rt >= 31) return 0;
+    return from_aarch32(f) ? f.x[rt] & 0xffff'ffff : f.x[rt];
+}
+
+void write_reg(ExceptionFrame& f, unsigned rt, u64 value) {
+    if (rt >= 31) return;
+    f.x[rt] = from_aarch32(f) ? value & 0xffff'ffff : value;
+}
+
+void inject(Vcpu& v, ExceptionFrame& f, InjectKind kind, const Syndrome& s) {
+    InjectInput in;
+    in.kind = kind;
+    in.pc = f.elr;
+    in.pstate = f.spsr;
+    in.il32 = s.il32;
+    in.fault_address = f.far;
+    in.write = kind == InjectKind::data_abort && arm64::DataAbortIss(s.iss).test<arm64::DataAbortIss::wnr>();
+    in.vbar = SW_READ_SYSREG(vbar_el1);
+    in.sctlr = SW_READ_SYSREG(sctlr_el1);
+    in.ttbcr = SW_READ_SYSREG(tcr_el1);
+    if (v.aarch32()) {
+        const InjectOutput out = inject_aarch32(in);
+        if (out.spsr_mode == kModeAbt) {
+            SW_WRITE_SYSREG(spsr_abt, out.spsr_value);
+        } else {
+            SW_WRITE_SYSREG(spsr_und, out.spsr_value);
+        }
+        f.x[out.lr_x] = out.lr_value;
+        const u64 far = SW_READ_SYSREG(far_el1);
+        if (out.set_dfsr) {
+            // DFSR is ESR_EL1[31:0], DFAR is FAR_EL1[31:0] (the AArch32 views).
+            SW_WRITE_SYSREG(esr_el1, out.fsr);
+            SW_WRITE_SYSREG(far_el1, (far & ~u64{0xffff'ffff}) | out.far);
+        }
+        if (out.set_ifsr) {
+            // IFSR is IFSR32_EL2, IFAR is FAR_EL1[63:32].
+            SW_WRITE_SYSREG(ifsr32_el2, out.fsr);
+            SW_WRITE_SYSREG(far_el1, (far & 0xffff'ffff) | (u64{out.far} << 32));
+        }
+        f.elr = out.pc;
+        f.spsr = out.pstate;
+    } else {
+        const InjectOutput out = inject_aarch64(in);
+        SW_WRITE_SYSREG(esr_el1, out.esr_el1);
+        SW_WRITE_SYSREG(far_el1, out.far_el1);
+        SW_WRITE_SYSREG(elr_el1, out.elr_el1);
+        SW_WRITE_SYSREG(spsr_el1, out.spsr_el1);
+        f.elr = out.pc;
+        f.spsr = out.pstate;
+    }
+}
+
+void inject_undef(Vcpu& v, ExceptionFrame& f, const Syndrome& s, const char* why) {
+    Domain& d = v.domain();
+    if (d.injected_undefs.fetch_add(1, std::memory_order_relaxed) < kLogLimit) {
+        log::warning("{}: vCPU{} {} at pc {:#x} (ESR {:#x}): undefined instruction injected", d.name, v.id(), why,
+                     f.elr, f.esr);
+    }
+    inject(v, f, InjectKind::undefined, s);
+}
+
+// PSCI as the domain offers it (vcpu/psci.hpp).
+class DomainPsci final : public PsciContext {
+public:
+    DomainPsci(Vcpu& caller, const ExceptionFrame& f) : caller_(caller), frame_(f), ram_(caller.domain().ram) {}
+    usize vcpu_count() const override { return caller_.domain().nr_vcpus; }
+    u64 vcpu_mpidr(usize i) const override { return caller_.domain().vcpus[i]->mpidr(); }
+    VcpuPower vcpu_power(usize i) const override {
+        switch (caller_.domain().vcpus[i]->state.load(std::memory_order_acquire)) {
+        case VcpuState::off:
+        case VcpuState::stopped: return VcpuPower::off;
+        case VcpuState::on_pending: return VcpuPower::on_pending;
+        case VcpuState::running: return VcpuPower::on;
+        }
+        return VcpuPower::off;
+    }
+    bool caller_is_aarch32() const override { return from_aarch32(frame_); }
+    std::span<const IpaRange> guest_ram() const override { return std::span<const IpaRange>(&ram_, 1); }
+    Result<void> cpu_on(usize target, Ipa entry, u64 context_id, bool thumb) override {
+        Vcpu& t = *caller_.domain().vcpus[target];
+        t.entry = VcpuEntry{};
+        t.entry.pc = entry.raw();
+        t.entry.context = context_id;
+        t.entry.thumb = thumb;
+        t.state.store(VcpuState::on_pending, std::memory_order_release);
+        asm volatile("dsb ish; sev" ::: "memory"); // its CPU may be waiting in WFE
+        return {};
+    }
+
+private:
+    Vcpu& caller_;
+    const ExceptionFrame& frame_;
+    IpaRange ram_;
+};
+
+TrapOutcome psci_call(Vcpu& v, ExceptionFrame& f) {
+    Domain& d = v.domain();
+    d.psci_calls.fetch_add(1, std::memory_order_relaxed);
+    DomainPsci ctx(v, f);
+    PsciOutcome out;
+    {
+        SpinLock::Guard g(d.power_lock);
+        out = handle_psci(static_cast<u32>(f.x[0]), f.x[1], f.x[2], f.x[3], ctx);
+    }
+    f.x[0] = from_aarch32(f) ? static_cast<u64>(out.x0) & 0xffff'ffff : static_cast<u64>(out.x0);
+    switch (out.action) {
+    case PsciAction::resume:
+    case PsciAction::suspend: return TrapOutcome::resume;
+    case PsciAction::cpu_off:
+        v.state.store(VcpuState::off, std::memory_order_release);
+        return TrapOutcome::leave;
+    case PsciAction::system_off:
+        if (d.begin_shutdown(ShutdownReason::poweroff)) log::info("{}: PSCI SYSTEM_OFF", d.name);
+        v.state.store(VcpuState::stopped, std::memory_order_release);
+        return TrapOutcome::leave;
+    case PsciAction::system_reset:
+        if (d.begin_shutdown(ShutdownReason::reboot)) log::info("{}: PSCI SYSTEM_RESET", d.name);
+        v.state.store(VcpuState::stopped, std::memory_order_release);
+        return TrapOutcome::leave;
+    }
+    return TrapOutcome::resume;
+}
+
+// A stage-2 data abort: MMIO to an emulated device, or an access to nothing.
+TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
+    Domain& d = v.domain();
+    const arm64::DataAbort da = arm64::DataAbortIss(s.iss).decode();
+    // HPFAR_EL2.FIPA holds IPA[51:12]; the page offset is FAR's (DDI 0487 D19.2.50).
+    const u64 hpfar = SW_READ_SYSREG(hpfar_el2);
+    const Ipa ipa((((hpfar >> 4) & 0xff'ffff'ffffull) << 12) | (f.far & 0xfff));
+
+    const IpaRange uart{guest::kUartBase, guest::kUartSize};
+    if (d.uart != nullptr && uart.contains(ipa) && !da.s1ptw) {
+        if (!da.isv) {
+            if (d.injected_aborts.fetch_add(1, std::memory_order_relaxed) < kLogLimit)
+                log::warning("{}: vCPU{} UART access without a syndrome at pc {:#x}: abort injected", d.name,
+                             v.id(), f.elr);
+            inject(v, f, InjectKind::data_abort, s);
+            return TrapOutcome::resume;
+        }
+        d.mmio_accesses.fetch_add(1, std::memory_order_relaxed);
+        const u64 offset = ipa - guest::kUartBase;
+        SpinLock::Guard g(d.device_lock);
+        if (da.write) {
+            const u64 value = read_reg(f, da.srt);
+            d.uart->write(offset, da.access_bytes, static_cast<u32>(value));
+        } else {
+            u64 value = d.uart->read(offset, da.access_bytes);
+            if (da.sign_extend && da.access_bytes < 8) {
+                const unsigned bits = da.access_bytes * 8;
+                const u64 sign = u64{1} << (bits - 1);
+                value = (value ^ sign) - sign;
+                if (!da.sixty_four) value &= 0xffff'ffff;
+            }
+            write_reg(f, da.srt, value);
+        }
+        advance(f, s);
+        return TrapOutcome::resume;
+    }
+    if (d.injected_aborts.fetch_add(1, std::memory_order_relaxed) < kLogLimit) {
+        log::warning("{}: vCPU{} {} IPA {} (nothing there) at pc {:#x}: abort injected", d.name, v.id(),
+                     da.write ? "write to" : "read from", ipa, f.elr);
+    }
+    inject(v, f, InjectKind::data_abort, s);
+    return TrapOutcome::resume;
+}
+
+// ACTLR is the one trapped register (HCR_EL2.TACR) a guest may use: it
+// reads back what it wrote, and the core never sees it.
+TrapOutcome sysreg64(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
+    const arm64::SysRegIss iss(s.iss);
+    constexpr arm64::SysRegKey kActlrEl1 = arm64::sysreg_key(3, 0, 1, 0, 1);
+    const unsigned rt = static_cast<unsigned>(iss.get<arm64::SysRegIss::rt>());
+    if (iss.key() == kActlrEl1) {
+        if (iss.is_read()) {
+            write_reg(f, rt, v.actlr);
+        } else {
+            v.actlr = read_reg(f, rt);
+        }
+        advance(f, s);
+        return TrapOutcome::resume;
+    }
+    inject_undef(v, f, s, arm64::sysreg_name(iss.key()));
+    return TrapOutcome::resume;
+}
+
+TrapOutcome cp15_32(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
+    if (!condition_passes(f, s)) {
+        advance(f, s);
+        return TrapOutcome::resume;
+    }
+    const arm32::Cp15Iss iss(s.iss);
+    constexpr arm32::Cp15Key kActlr = arm32::cp15_key(0, 1, 0, 1);
+    const unsigned rt = static_cast<unsigned>(iss.get<arm32::Cp15Iss::rt>());
+    if (iss.key() == kActlr) {
+        if (iss.is_read()) {
+            write_reg(f, rt, v.actlr & 0xffff'ffff);
+        } else {
+            v.actlr = read_reg(f, rt);
+        }
+        advance(f, s);
+        return TrapOutcome::resume;
+    }
+    inject_undef(v, f, s, "trapped CP15 access");
+    return TrapOutcome::resume;
+}
+
+TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
+    const Syndrome s = Syndrome::decode(f.esr);
+    switch (s.ec) {
+    case ExceptionClass::wfx:
+        if (condition_passes(f, s)) {
+            ++v.wfi_count;
+            // Nothing can interrupt a vCPU yet: a WFI waits for the next
+            // event-stream tick (about 0.5 ms) and returns, which the
+            // architecture allows (WFI may complete at any time).
+            arm64::wfe();
+        }
+        advance(f, s);
+        return TrapOutcome::resume;
+    case ExceptionClass::hvc32:
+    case ExceptionClass::hvc64:
+        // ELR is already past an HVC. Only immediate 0 is SMCCC.
+        if (arm64::HvcIss(s.iss).immediate() != 0) {
+            f.x[0] = from_aarch32(f) ? 0xffff'ffffu : ~u64{0};
+            return TrapOutcome::resume;
+        }
+        return psci_call(v, f);
+    case ExceptionClass::smc32:
+    case ExceptionClass::smc64: {
+        // Trapped by HCR_EL2.TSC: ELR is the SMC itself (hardware-facts).
+        if (!condition_passes(f, s)) {
+            advance(f, s);
+            return TrapOutcome::resume;
+        }
+        advance(f, s);
+        return psci_call(v, f);
+    }
+    case ExceptionClass::dabt_lower: return data_abort(v, f, s);
+    case ExceptionClass::iabt_lower: {
+        Domain& d = v.domain();
+        if (d.injected_aborts.fetch_add(1, std::memory_order_relaxed) < kLogLimit)
+            log::warning("{}: vCPU{} instruction fetch from {:#x} (nothing executable there): abort injected",
+                         d.name, v.id(), f.far);
+        inject(v, f, InjectKind::prefetch_abort, s);
+        return TrapOutcome::resume;
+    }
+    case ExceptionClass::sysreg: return sysreg64(v, f, s);
+    case ExceptionClass::cp15_32: return cp15_32(v, f, s);
+    case ExceptionClass::cp15_64:
+    case ExceptionClass::cp14_32:
+    case ExceptionClass::cp14_ls:
+    case ExceptionClass::cp14_64:
+    case ExceptionClass::cp10_id:
+        if (!condition_passes(f, s)) {
+            advance(f, s);
+            return TrapOutcome::resume;
+        }
+        inject_undef(v, f, s, "trapped coprocessor access");
+        return TrapOutcome::resume;
+    // Nothing setwise enables traps these, or they are the guest's own
+    // business at EL1: a lower EL sees them as undefined.
+    case ExceptionClass::unknown:
+    case ExceptionClass::fp_simd_access:
+    case ExceptionClass::pauth:
+    case ExceptionClass::ls64:
+    case ExceptionClass::branch_target:
+    case ExceptionClass::illegal_state:
+    case ExceptionClass::svc32:
+    case ExceptionClass::svc64:
+    case ExceptionClass::sve:
+    case ExceptionClass::eret:
+    case ExceptionClass::tstart:
+    case ExceptionClass::fpac:
+    case ExceptionClass::sme:
+    case ExceptionClass::impdef_el3:
+    case ExceptionClass::iabt_same:
+    case ExceptionClass::pc_alignment:
+    case ExceptionClass::dabt_same:
+    case ExceptionClass::sp_alignment:
+    case ExceptionClass::mops:
+    case ExceptionClass::fp32:
+    case ExceptionClass::fp64:
+    case ExceptionClass::serror:
+    case ExceptionClass::breakpoint_lower:
+    case ExceptionClass::breakpoint_same:
+    case ExceptionClass::step_lower:
+    case ExceptionClass::step_same:
+    case ExceptionClass::watchpoint_lower:
+    case ExceptionClass::watchpoint_same:
+    case ExceptionClass::bkpt32:
+    case ExceptionClass::vector_catch32:
+    case ExceptionClass::brk64: break;
+    }
+    inject_undef(v, f, s, arm64::exception_class_name(s.ec));
+    return TrapOutcome::resume;
+}
+
+bool stopping(Vcpu& v) {
+    if (v.domain().state.load(std::memory_order_acquire) == DomainState::running) return false;
+    v.state.store(VcpuState::stopped, std::memory_order_release);
+    return true;
+}
+
+} // namespace
+
+TrapOutcome handle_exception(Vcpu& v, ExceptionFrame& f, arm64::VectorKind kind) {
+    if (stopping(v)) return TrapOutcome::leave;
+    TrapOutcome out = TrapOutcome::resume;
+    switch (kind) {
+    case arm64::VectorKind::lower64_sync:
+    case arm64::VectorKind::lower32_sync: out = synchronous(v, f); break;
+    case arm64::VectorKind::lower64_serror:
+    case arm64::VectorKind::lower32_serror: {
+        Domain& d = v.domain();
+        log::error("{}: vCPU{} SError (ESR {:#x}) at pc {:#x}: the domain is ended", d.name, v.id(), f.esr, f.elr);
+        d.begin_shutdown(ShutdownReason::crash);
+        v.state.store(VcpuState::stopped, std::memory_order_release);
+        return TrapOutcome::leave;
+    }
+    case arm64::VectorKind::lower64_irq:
+    case arm64::VectorKind::lower64_fiq:
+    case arm64::VectorKind::lower32_irq:
+    case arm64::VectorKind::lower32_fiq: break; // no physical interrupt is enabled yet
+    case arm64::VectorKind::current_sp0_sync:
+    case arm64::VectorKind::current_sp0_irq:
+    case arm64::VectorKind::current_sp0_fiq:
+    case arm64::VectorKind::current_sp0_serror:
+    case arm64::VectorKind::current_spx_sync:
+    case arm64::VectorKind::current_spx_irq:
+    case arm64::VectorKind::current_spx_fiq:
+    case arm64::VectorKind::current_spx_serror: break; // not a guest's: core/exception.cpp handles these
+    }
+    if (out == TrapOutcome::resume && stopping(v)) return TrapOutcome::leave;
+    return out;
+}
+
+} // namespace setwise::vcpu
