@@ -79,6 +79,11 @@ void print_banner(const MachineInfo& m, const Options& opts, const SmpReport& sm
     log::info("PSCI: {} via {}", psci_version_name(m.psci.version),
               m.psci.method == PsciMethod::smc ? "smc" : m.psci.method == PsciMethod::hvc ? "hvc" : "none");
     print_caches();
+    // FEAT_S2FWB could make guests' cacheability moot for coherency; setwise
+    // still traps set/way so its behaviour can be shown and measured.
+    const u64 fwb = arm64::read_id_aa64mmfr2().get<arm64::IdAa64Mmfr2El1::fwb>();
+    log::info("FEAT_S2FWB: {} (set/way operations are trapped and emulated either way)",
+              fwb != 0 ? "present" : "absent");
 
     Console& c = console();
     Console::Hold hold(c);

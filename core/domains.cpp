@@ -16,6 +16,7 @@
 #include "p2m/p2m.hpp"
 #include "p2m/vtcr.hpp"
 #include "vcpu/guest_layout.hpp"
+#include "vcpu/trap_config.hpp"
 #include "vcpu/vpl011.hpp"
 
 namespace setwise::core {
@@ -72,6 +73,7 @@ public:
 // Everything setwise keeps about one domain besides the Domain itself.
 struct Record {
     bool used = false;
+    p2m::Granule granule = p2m::Granule::largest;
     DomainConfig config{};
     Domain* domain = nullptr;
     p2m::P2m p2m;
@@ -151,7 +153,7 @@ Result<void> allocate_ram(Record& r, u64 bytes) {
         u64* p = mm::ptr_of<u64>(pa.value());
         for (u64 i = 0; i < size / sizeof(u64); ++i) p[i] = 0;
         arch::dcache_clean_invalidate(mm::va_of(pa.value()), size);
-        SW_TRY_VOID(r.p2m.map_ram(next, pa.value(), size));
+        SW_TRY_VOID(r.p2m.map_ram(next, pa.value(), size, r.granule));
         next += size;
         remaining -= size;
     }
@@ -215,7 +217,19 @@ Result<void> load_images(Record& r) {
     return {};
 }
 
+// HCR_EL2 of a vCPU at reset: the trap configuration (vcpu/trap_config.hpp),
+// set/way operations trapped always, cache identification trapped when the
+// guest is shown the minimal geometry; TVM only from its first S/W op.
+u64 reset_hcr(const Vcpu& v) {
+    using H = arm64::HcrEl2;
+    H hcr = vcpu::guest_hcr(!v.aarch32()).with<H::tsw>(1);
+    if (v.domain().minimal_geometry) hcr = hcr.with<H::tid2>(1);
+    return hcr.raw();
+}
+
 void reset_vcpu(Vcpu& v) {
+    v.hcr = reset_hcr(v);
+    v.csselr = 0;
     v.el1 = arm64::El1Context{};
     v.el1.sctlr_el1 = v.aarch32() ? arm64::kSctlrReset32 : arm64::kSctlrEl1Reset64;
     v.actlr = 0;
@@ -254,12 +268,42 @@ void teardown(Record& r) {
     r.used = false;
 }
 
+u64 ticks_to_us(u64 ticks) {
+    const u64 f = arch::counter_frequency();
+    return f == 0 ? 0 : ticks * 1'000'000 / f;
+}
+
 void power_off_machine() {
     log::info("all domains have ended: powering off");
     console().flush();
     (void)arm64::psci::call(arm64::psci::Conduit::smc, arm64::psci::kSystemOff);
     log::error("PSCI SYSTEM_OFF returned: halting this CPU");
 }
+
+} // namespace
+
+void print_figures(const Domain& d) {
+    const cache::Figures& f = d.figures;
+    const p2m::P2m::TrackingCounters t =
+        d.p2m != nullptr ? d.p2m->tracking_counters() : p2m::P2m::TrackingCounters{};
+    log::info("{}: set/way: tracking {}, traps isw={} csw={} cisw={}, batches={}, toggles={}, tvm traps={}, "
+              "id traps={}",
+              d.name, d.flush.tracking ? "on" : "off", f.traps_isw.load(), f.traps_csw.load(), f.traps_cisw.load(),
+              f.batches.load(), f.toggles.load(), f.tvm_traps.load(), f.id_traps.load());
+    log::info("{}: set/way: pages cleaned={} ({} KiB), last batch pages={}, subtrees skipped={}, tracking faults={}, "
+              "chunks={}, longest chunk={} us, batch time total={} us max={} us",
+              d.name, f.pages_cleaned.load(), f.bytes_cleaned.load() / kKiB, f.last_batch_pages.load(),
+              f.subtrees_skipped.load(), t.faults_resolved, f.chunks.load(), ticks_to_us(f.longest_chunk_ticks.load()),
+              ticks_to_us(f.batch_ticks_total.load()), ticks_to_us(f.batch_ticks_max.load()));
+}
+
+void print_all_figures() {
+    for (Record& r : g_records) {
+        if (r.used && r.domain != nullptr) print_figures(*r.domain);
+    }
+}
+
+namespace {
 
 // The last vCPU of a shutting-down domain has left its CPU.
 void on_all_stopped(Domain& d) {
@@ -282,6 +326,7 @@ void on_all_stopped(Domain& d) {
     DomainState expected = DomainState::shutting_down;
     if (!d.state.compare_exchange_strong(expected, DomainState::dead) && expected != DomainState::building) return;
     d.state.store(DomainState::dead, std::memory_order_release);
+    print_figures(d);
     log::info("{}: ended ({}); its memory is returned", d.name, vcpu::shutdown_reason_name(why));
     teardown(*r);
     if (g_live.fetch_sub(1, std::memory_order_acq_rel) == 1) power_off_machine();
@@ -298,6 +343,11 @@ Result<void> build(Record& r, const Options& options, u32 id) {
     d->id = id;
     d->aarch32 = c.kernel_image->kind == KernelKind::zimage_arm32;
     d->on_all_stopped = &on_all_stopped;
+    d->flush.tracking = c.sw_tracking_enabled(options.sw_tracking);
+    d->flush.chunk_bytes = options.sw_flush_chunk;
+    d->minimal_geometry = options.sw_geometry == SwGeometry::minimal;
+    r.granule = d->flush.tracking && options.sw_granule == SwGranule::page ? p2m::Granule::page
+                                                                           : p2m::Granule::largest;
 
     if (c.vcpus > Domain::kMaxVcpus) return Status::out_of_range;
     if (c.vcpus > free_cpu_count()) {
@@ -339,7 +389,6 @@ Result<void> build(Record& r, const Options& options, u32 id) {
     }
     SW_TRY_VOID(load_images(r));
     arch::stage2_tlb_invalidate_vmid(d->vttbr); // nothing of an earlier user of the VMID survives
-    (void)options;
     return {};
 }
 

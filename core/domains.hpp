@@ -31,4 +31,8 @@ usize start_domains(const fdt::Blob& blob, const MachineInfo& machine, const Opt
 // Domains alive now (for the last-one-out power off and the console).
 usize live_domains();
 
+// The set/way figures of one domain, or of every live one (the `s` key).
+void print_figures(const vcpu::Domain& d);
+void print_all_figures();
+
 } // namespace setwise::core

@@ -39,6 +39,14 @@ inline constexpr std::array<std::string_view, 6> kLogThresholdNames{
 enum class SelfTest : u8 { none, el2_fault };
 inline constexpr std::array<std::string_view, 2> kSelfTestNames{"none", "el2-fault"};
 
+// `sw-granule=`: how guest RAM is mapped while set/way tracking is on.
+enum class SwGranule : u8 { page, block };
+inline constexpr std::array<std::string_view, 2> kSwGranuleNames{"page", "block"};
+
+// `sw-geometry=`: the cache geometry guests see.
+enum class SwGeometry : u8 { minimal, native };
+inline constexpr std::array<std::string_view, 2> kSwGeometryNames{"minimal", "native"};
+
 struct Options {
     LogThreshold loglvl = LogThreshold::info;
     // Set/way emulation tracks the pages a guest touches through stage-2
@@ -47,6 +55,11 @@ struct Options {
     // 0: every CPU the DT lists, spelled `maxcpus=all`; a number must be
     // 1..64.
     u32 maxcpus = 0;
+    SwGranule sw_granule = SwGranule::page;
+    // Bytes one non-preemptible step of a set/way flush may clean; 0 means
+    // unbounded (one step per batch).
+    u64 sw_flush_chunk = 256 * 1024;
+    SwGeometry sw_geometry = SwGeometry::minimal;
     SelfTest selftest = SelfTest::none;
 };
 
@@ -157,6 +170,19 @@ inline constexpr std::array kOptions{
         "maxcpus", 1, 64, "all",
         "Bring up at most this many physical CPUs, the boot CPU included; all (the default) "
         "brings up every CPU the DT lists."),
+    enum_option<&Options::sw_granule>(
+        "sw-granule", kSwGranuleNames,
+        "page maps guest RAM with 4 KiB stage-2 pages while set/way tracking is on, so a touched "
+        "page costs one page of cleaning; block keeps 2 MiB and 1 GiB blocks (fewer TLB misses, "
+        "512 pages cleaned per touched block)."),
+    size_option<&Options::sw_flush_chunk>(
+        "sw-flush-chunk", 4096, u64{1} << 40, "unbounded",
+        "Most bytes a set/way flush cleans before it lets other work in (a preemption point); "
+        "unbounded does each batch in one step."),
+    enum_option<&Options::sw_geometry>(
+        "sw-geometry", kSwGeometryNames,
+        "minimal traps the cache identification registers and shows guests one set and one way "
+        "per level, so a clean-all loop is a few traps; native shows the real geometry."),
     enum_option<&Options::selftest>(
         "selftest", kSelfTestNames,
         "el2-fault: after boot, the boot CPU reads an unmapped address so the unexpected-"

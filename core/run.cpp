@@ -42,7 +42,7 @@ constexpr u64 kMpidrRes1 = u64{1} << 31;
 
     SW_WRITE_SYSREG(vtcr_el2, d.vtcr);
     SW_WRITE_SYSREG(vttbr_el2, d.vttbr);
-    SW_WRITE_SYSREG(hcr_el2, vcpu::guest_hcr(!v.aarch32()).raw());
+    SW_WRITE_SYSREG(hcr_el2, v.hcr);
     SW_WRITE_SYSREG(vmpidr_el2, v.mpidr() | kMpidrRes1);
     SW_WRITE_SYSREG(vpidr_el2, arm64::read_midr().raw());
     SW_WRITE_SYSREG(cptr_el2, vcpu::kCptrEl2Guest);

@@ -67,6 +67,20 @@ usize collect_excluded(const BootInfo& boot, PaRange* out, usize cap) {
     return n;
 }
 
+// Keys for setwise when the console focus is on it (Xen's debug keys).
+class DebugKeys final : public InputSink {
+public:
+    void input(char c) override {
+        switch (c) {
+        case 's': print_all_figures(); break;
+        case 'h':
+        case '?': log::info("debug keys: s = set/way figures of every domain, h = this help"); break;
+        default: break;
+        }
+    }
+};
+DebugKeys g_debug_keys;
+
 // CPU 0's loop: keyboard input to whoever has the focus, and guests'
 // partial lines out once they have been quiet a while.
 void console_poll() {
@@ -112,6 +126,7 @@ void start(const BootInfo& boot) {
     }
     // A guest's partial line (a prompt) waits 100 ms for more before it is shown.
     console_mux().set_idle_flush_ticks(arch::counter_frequency() / 10);
+    console_mux().set_hypervisor_input(&g_debug_keys);
     set_console_poll(&console_poll);
     const PaRange in_use[] = {boot.image, boot.dtb};
     if (start_domains(*boot.blob, m, g_options, in_use) == 0) log::info("no domains configured: idling");

@@ -28,6 +28,21 @@
 // break-before-make (DDI 0487 D8.14.1), with the TLB maintenance delegated
 // to a callback: the walker executes no instruction of its own.
 //
+// Hidden descriptors (a format that is a HidingFormat, below: stage 2 for
+// access tracking): a descriptor may be "hidden", its valid bit clear but
+// everything else kept, so the hardware takes a translation fault on it
+// while it still maps what it mapped. The walker treats a hidden entry as
+// mapped everywhere but in what it reports to the hardware: lookup() sees
+// through it (Leaf::hidden says so), map walks through a hidden table and
+// accepts an identical hidden leaf (leaving it hidden), unmap removes and
+// splits hidden entries. A hidden entry is never in a TLB or walk cache
+// (that is the owner's contract when it hides a live one), so removing or
+// splitting one needs no TLB maintenance and gets none; a split hidden
+// block becomes a hidden table of valid leaves, which nothing reaches
+// until the owner reveals the table. For any other format a non-zero
+// descriptor with the valid bit clear is software state the walker
+// refuses to map through or over (exists).
+//
 // Concurrency: none inside. The owner serialises every call on one table
 // (p2m::P2m holds a lock). Descriptors are written with single-copy-atomic
 // release stores, so a hardware walker on another CPU sees either the old or
@@ -131,6 +146,30 @@ concept TableFormat = requires(u64 d, Pa pa, unsigned level, typename F::Attr at
     { F::leaf_attr(d) } -> std::same_as<typename F::Attr>;
 };
 
+// Optional: a format whose descriptors can be hidden (see the header
+// comment). Contract, for every valid descriptor d at any level:
+// !is_valid(hide(d)), is_hidden(hide(d)), reveal(hide(d)) == d, and hide()
+// keeps is_table() and output_address(); is_hidden(d) is false for a valid
+// d and for invalid().
+template <typename F>
+concept HidingFormat = TableFormat<F> && requires(u64 d) {
+    { F::is_hidden(d) } -> std::same_as<bool>;
+    { F::hide(d) } -> std::same_as<u64>;
+    { F::reveal(d) } -> std::same_as<u64>;
+};
+
+// Optional: a format whose table descriptors summarise the leaves below
+// them. note_leaf(t, attr) is table descriptor t once a leaf with `attr`
+// sits below it; it may change only bits the hardware ignores in a table
+// descriptor (so a live table may be rewritten without break-before-make,
+// DDI 0487 D8.14.1 lists no such bits), and keeps is_valid, is_hidden,
+// is_table and output_address. Notes accumulate: the walker never clears
+// one (an unmap leaves the summary conservative).
+template <typename F>
+concept SummarizingFormat = TableFormat<F> && requires(u64 d, typename F::Attr attr) {
+    { F::note_leaf(d, attr) } -> std::same_as<u64>;
+};
+
 // What a for_each_entry visitor tells the walk to do next.
 enum class Visit : u8 {
     descend, // into this entry if it is a table (else: go on)
@@ -151,6 +190,7 @@ public:
         Pa pa;          // output address of the input address looked up
         unsigned level; // level of the leaf
         Attr attr;
+        bool hidden;    // an entry on the way (or the leaf) is hidden: the hardware faults
     };
 
     // One descriptor slot seen by for_each_entry: read it, and rewrite it if
@@ -203,10 +243,11 @@ public:
             const unsigned level = leaf_level(in.raw() + done, out.raw() + done, size - done, top_leaf_level);
             u64* entry = SW_TRY(walk_to(in.raw() + done, level, /*allocate=*/true));
             if (*entry != Format::invalid()) {
-                // Identical leaves are fine (idempotent map); anything else,
-                // software state included, is in the way.
-                if (!Format::is_valid(*entry) || Format::is_table(*entry, level) ||
-                    *entry != Format::make_leaf(out + done, level, attr))
+                // Identical leaves are fine (idempotent map), hidden ones
+                // too; anything else, other software state included, is in
+                // the way.
+                if (!mapped(*entry) || Format::is_table(*entry, level) ||
+                    unhidden(*entry) != Format::make_leaf(out + done, level, attr))
                     return Status::exists;
             }
             done += level_size(level);
@@ -215,12 +256,15 @@ public:
     }
 
     // Phase two. Precondition: prepare() succeeded for the same arguments.
+    // An identical leaf already there is left as it is (hidden or not); a
+    // summarising format's tables on the way note each leaf.
     void commit(Input in, Pa out, u64 size, Attr attr, unsigned top_leaf_level = 0) {
         for (u64 done = 0; done < size;) {
             const unsigned level = leaf_level(in.raw() + done, out.raw() + done, size - done, top_leaf_level);
-            Result<u64*> entry = walk_to(in.raw() + done, level, /*allocate=*/false);
+            Result<u64*> entry = walk_to(in.raw() + done, level, /*allocate=*/false, &attr);
             // prepare() made the path; a missing one is a broken contract.
-            if (entry.ok()) store(entry.value(), Format::make_leaf(out + done, level, attr));
+            const u64 leaf = Format::make_leaf(out + done, level, attr);
+            if (entry.ok() && unhidden(*entry.value()) != leaf) store(entry.value(), leaf);
             done += level_size(level);
         }
     }
@@ -231,15 +275,19 @@ public:
         return {};
     }
 
+    // What `in` is mapped to, hidden entries on the way included.
     Result<Leaf> lookup(Input in) const {
         if (in.raw() >= input_limit()) return Status::not_found;
         Pa table = root_table_for(in.raw());
+        bool hidden_on_way = false;
         for (unsigned level = geometry_.start_level; level <= 3; ++level) {
-            const u64 d = mem_->table(table)[level_index(in.raw(), level)];
-            if (!Format::is_valid(d)) return Status::not_found;
+            const u64 raw = mem_->table(table)[level_index(in.raw(), level)];
+            if (!mapped(raw)) return Status::not_found;
+            hidden_on_way = hidden_on_way || hidden(raw);
+            const u64 d = unhidden(raw);
             if (!Format::is_table(d, level)) {
                 const u64 offset = in.raw() & (level_size(level) - 1);
-                return Leaf{Format::output_address(d) + offset, level, Format::leaf_attr(d)};
+                return Leaf{Format::output_address(d) + offset, level, Format::leaf_attr(d), hidden_on_way};
             }
             table = Format::output_address(d);
         }
@@ -264,6 +312,10 @@ public:
     //  - A table left with no entry is unlinked, invalidated (walk caches
     //    may still point at it) and given back with free_table(). Root
     //    tables stay.
+    //  - Hidden entries (HidingFormat), and valid ones below a hidden
+    //    table, are removed and split the same way with no invalidation:
+    //    none is cached, and no walk reaches them. A hidden block is split
+    //    into a hidden table of valid leaves.
     //
     // Fails, having changed nothing, with invalid_argument (unaligned or
     // empty), out_of_range (beyond the input size), unsupported (a format
@@ -322,13 +374,26 @@ public:
     // even with its valid bit clear: access tracking hides a subtree that
     // way and still needs to reach it. Returns false if `f` stopped the walk.
     //
+    // With `after`, `after(EntryRef&)` is called for each table the walk
+    // entered, once it has visited that table's entries inside `range`
+    // (children before their parent: post-order), unless the walk was
+    // stopped meanwhile. The entry is read afresh; `after` may rewrite it.
+    //
     // A visitor that rewrites an entry owns the consequences: TLB
     // maintenance for a live entry it changes, and never dropping the last
-    // reference to a table (the pages would leak from table_pages()).
+    // reference to a table (the pages would leak from table_pages()). It
+    // may call for_each_entry again (e.g. over the entry's own range): the
+    // walk keeps no state between entries but the tables themselves.
     template <typename F>
     bool for_each_entry(Range<Input> range, F&& f) {
+        auto none = [](EntryRef&) {};
+        return for_each_entry(range, f, none);
+    }
+
+    template <typename F, typename After>
+    bool for_each_entry(Range<Input> range, F&& f, After&& after) {
         return for_each_root(range, [&](Pa table, u64 lo, u64 hi) {
-            return entries(table, geometry_.start_level, lo, hi, f);
+            return entries(table, geometry_.start_level, lo, hi, f, after);
         });
     }
 
@@ -367,6 +432,40 @@ private:
     PageTable(TableMemory& mem, TableGeometry geometry, Pa root)
         : mem_(&mem), root_(root), geometry_(geometry), tables_(geometry.root_tables()) {}
 
+    static constexpr bool hidden(u64 d) {
+        if constexpr (HidingFormat<Format>) {
+            return Format::is_hidden(d);
+        } else {
+            return false;
+        }
+    }
+    // Valid, or hidden: it maps something.
+    static constexpr bool mapped(u64 d) { return Format::is_valid(d) || hidden(d); }
+    // What a hidden descriptor is when revealed; any other as it is.
+    static constexpr u64 unhidden(u64 d) {
+        if constexpr (HidingFormat<Format>) {
+            return Format::is_hidden(d) ? Format::reveal(d) : d;
+        } else {
+            return d;
+        }
+    }
+    static constexpr u64 hidden_form(u64 d) {
+        if constexpr (HidingFormat<Format>) {
+            return Format::hide(d);
+        } else {
+            return d; // nothing is hidden in such a format
+        }
+    }
+    // Table descriptor `t` once a leaf with `attr` is below it.
+    static constexpr u64 noted(u64 t, const Attr& attr) {
+        if constexpr (SummarizingFormat<Format>) {
+            return Format::note_leaf(t, attr);
+        } else {
+            (void)attr;
+            return t;
+        }
+    }
+
     // Single-copy atomic (DDI 0487 B2.2.1: aligned 64-bit stores), released
     // after everything written before it: a table's contents before the
     // descriptor that links it.
@@ -387,9 +486,10 @@ private:
     }
 
     // The entry at `level` for `in`, creating missing tables above it when
-    // `allocate`. A leaf above `level`, or software state, is in the way:
-    // exists.
-    Result<u64*> walk_to(u64 in, unsigned level, bool allocate) {
+    // `allocate`, through hidden tables too. A leaf above `level` (hidden or
+    // not), or other software state, is in the way: exists. With `note`,
+    // each table on the way notes a leaf with that attribute.
+    Result<u64*> walk_to(u64 in, unsigned level, bool allocate, const Attr* note = nullptr) {
         Pa table = root_table_for(in);
         for (unsigned l = geometry_.start_level; l < level; ++l) {
             u64* entry = slot(table, in, l);
@@ -398,8 +498,12 @@ private:
                 const Pa next = SW_TRY(mem_->allocate_table());
                 ++tables_;
                 store(entry, Format::make_table(next));
-            } else if (!Format::is_valid(*entry) || !Format::is_table(*entry, l)) {
+            } else if (!mapped(*entry) || !Format::is_table(*entry, l)) {
                 return Status::exists;
+            }
+            if (note != nullptr) {
+                const u64 n = noted(*entry, *note);
+                if (n != *entry) store(entry, n);
             }
             table = Format::output_address(*entry);
         }
@@ -414,7 +518,7 @@ private:
         Pa table = root_table_for(edge);
         for (unsigned l = geometry_.start_level; l <= 3; ++l) {
             const u64 d = *slot(table, edge, l);
-            if (!Format::is_valid(d)) return {};
+            if (!mapped(d)) return {};
             if (Format::is_table(d, l)) {
                 table = Format::output_address(d);
                 continue;
@@ -434,24 +538,37 @@ private:
     void split_at(u64 edge, const Pa* pool, usize& used, Invalidate& invalidate) {
         if (edge >= input_limit()) return;
         Pa table = root_table_for(edge);
+        bool reachable = true; // no hidden entry above
         for (unsigned l = geometry_.start_level; l < 3; ++l) {
             u64* entry = slot(table, edge, l);
             const u64 d = *entry;
-            if (!Format::is_valid(d)) return;
+            if (!mapped(d)) return;
+            reachable = reachable && !hidden(d);
             if (!Format::is_table(d, l)) {
                 if (is_aligned(edge, level_size(l)) || used >= kMaxSplits) return;
                 const Pa next = pool[used++];
                 ++tables_;
                 u64* t = mem_->table(next);
-                const Pa out = Format::output_address(d);
-                const Attr attr = Format::leaf_attr(d);
+                const u64 block = unhidden(d);
+                const Pa out = Format::output_address(block);
+                const Attr attr = Format::leaf_attr(block);
                 for (u64 i = 0; i < kEntriesPerTable; ++i) t[i] = Format::make_leaf(out + i * level_size(l + 1), l + 1, attr);
+                const u64 link = noted(Format::make_table(next), attr);
+                if (!reachable) {
+                    // Hidden, or below a hidden table: in no TLB, so no
+                    // break is needed. A hidden block becomes a hidden
+                    // table, so its valid leaves stay out of reach until
+                    // the owner reveals it.
+                    store(entry, hidden(d) ? hidden_form(link) : link);
+                    table = next;
+                    continue;
+                }
                 // Break-before-make, DDI 0487 D8.14.1: the block may be
                 // cached in TLBs; replacing it directly with a table could
                 // leave two translations of one address live at once.
                 store(entry, Format::invalid());
                 invalidate(Input(align_down(edge, level_size(l))), l);
-                store(entry, Format::make_table(next));
+                store(entry, link);
             }
             table = Format::output_address(*entry);
         }
@@ -459,9 +576,10 @@ private:
 
     // Clears [lo, hi) within `table` (at `level`), freeing child tables that
     // end up empty. Precondition: the edges were split, so every leaf
-    // overlapping [lo, hi) lies inside it.
+    // overlapping [lo, hi) lies inside it. `reachable`: no hidden entry
+    // above `table`, so its valid entries may be cached.
     template <typename Invalidate>
-    void clear(Pa table, unsigned level, u64 lo, u64 hi, Invalidate& invalidate) {
+    void clear(Pa table, unsigned level, u64 lo, u64 hi, Invalidate& invalidate, bool reachable = true) {
         const u64 sz = level_size(level);
         const u64 table_end = align_down(lo, sz << kLevelBits) + (sz << kLevelBits);
         const u64 stop = hi < table_end ? hi : table_end;
@@ -471,17 +589,19 @@ private:
             if (d == Format::invalid()) continue;
             if (Format::is_table(d, level)) {
                 const Pa child = Format::output_address(d);
-                clear(child, level + 1, a > lo ? a : lo, a + sz < hi ? a + sz : hi, invalidate);
+                clear(child, level + 1, a > lo ? a : lo, a + sz < hi ? a + sz : hi, invalidate,
+                      reachable && !hidden(d));
                 if (!is_empty(child)) continue;
                 store(entry, Format::invalid());
-                if (Format::is_valid(d)) invalidate(Input(a), level);
+                if (reachable && Format::is_valid(d)) invalidate(Input(a), level);
                 mem_->free_table(child);
                 --tables_;
             } else if (a >= lo && a + sz <= hi) {
                 store(entry, Format::invalid());
                 // An entry that gives a Translation fault is never held in a
-                // TLB (DDI 0487 D8.13): only a valid one needs maintenance.
-                if (Format::is_valid(d)) invalidate(Input(a), level);
+                // TLB (DDI 0487 D8.13): only a valid one needs maintenance,
+                // and only if no hidden table above keeps walks away.
+                if (reachable && Format::is_valid(d)) invalidate(Input(a), level);
             }
         }
     }
@@ -520,15 +640,15 @@ private:
             if (Format::is_table(d, level)) {
                 if (!leaves(Format::output_address(d), level + 1, a > lo ? a : lo, a + sz < hi ? a + sz : hi, f))
                     return false;
-            } else if (!f(Input(a), Leaf{Format::output_address(d), level, Format::leaf_attr(d)})) {
+            } else if (!f(Input(a), Leaf{Format::output_address(d), level, Format::leaf_attr(d), false})) {
                 return false;
             }
         }
         return true;
     }
 
-    template <typename F>
-    bool entries(Pa table, unsigned level, u64 lo, u64 hi, F& f) {
+    template <typename F, typename After>
+    bool entries(Pa table, unsigned level, u64 lo, u64 hi, F& f, After& after) {
         const u64 sz = level_size(level);
         const u64 table_end = align_down(lo, sz << kLevelBits) + (sz << kLevelBits);
         const u64 stop = hi < table_end ? hi : table_end;
@@ -540,8 +660,10 @@ private:
             if (v == Visit::stop) return false;
             const u64 d = *s;
             if (v == Visit::descend && d != Format::invalid() && Format::is_table(d, level)) {
-                if (!entries(Format::output_address(d), level + 1, a > lo ? a : lo, a + sz < hi ? a + sz : hi, f))
+                if (!entries(Format::output_address(d), level + 1, a > lo ? a : lo, a + sz < hi ? a + sz : hi, f,
+                             after))
                     return false;
+                after(ref);
             }
         }
         return true;

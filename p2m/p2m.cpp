@@ -53,7 +53,8 @@ Result<P2m> P2m::create(mm::TableMemory& mem, u16 vmid, const Stage2Geometry& ge
 }
 
 P2m::P2m(P2m&& other) noexcept
-    : table_(other.table_), vttbr_(other.vttbr_), vtcr_(other.vtcr_), vmid_(other.vmid_), live_(other.live_) {
+    : table_(other.table_), vttbr_(other.vttbr_), vtcr_(other.vtcr_), vmid_(other.vmid_), live_(other.live_),
+      tracking_(other.tracking_) {
     other.table_ = Table();
     other.live_ = false;
 }
@@ -65,6 +66,7 @@ P2m& P2m::operator=(P2m&& other) noexcept {
         vtcr_ = other.vtcr_;
         vmid_ = other.vmid_;
         live_ = other.live_;
+        tracking_ = other.tracking_;
         other.table_ = Table();
         other.live_ = false;
     }
@@ -105,7 +107,103 @@ Result<Translation> P2m::translate(Ipa ipa) const {
     const SpinLock::Guard guard(lock_);
     if (!live_) return Status::not_found;
     const Table::Leaf leaf = SW_TRY(table_.lookup(ipa));
-    return Translation{leaf.pa, leaf.attr.type, leaf.level};
+    return Translation{leaf.pa, leaf.attr.type, leaf.level, leaf.hidden};
+}
+
+// ------------------------------------------------------ access tracking
+
+u64 P2m::track_all() {
+    using F = Stage2Format;
+    const SpinLock::Guard guard(lock_);
+    if (!live_) return 0;
+    u64 hidden = 0;
+    (void)table_.for_each_entry(IpaRange{Ipa(0), table_.input_limit()}, [&](Table::EntryRef& e) {
+        const u64 d = e.raw();
+        if (!F::is_valid(d)) return mm::Visit::skip; // tracked already
+        if (F::is_table(d, e.level())) {
+            if (F::holds_device(d)) return mm::Visit::descend;
+        } else if (!F::is_ram(d)) {
+            return mm::Visit::skip;
+        }
+        e.write(F::hide(d));
+        ++hidden;
+        return mm::Visit::skip;
+    });
+    if (hidden != 0) {
+        // Completes before anyone can reveal them again (the lock is held):
+        // from now on a walk through them faults (H).
+        arch::stage2_tlb_invalidate_vmid(vttbr_);
+        tracking_.hidden += hidden;
+    }
+    return hidden;
+}
+
+u64 P2m::hide_children(Ipa base, unsigned level) {
+    using F = Stage2Format;
+    u64 hidden = 0;
+    (void)table_.for_each_entry(IpaRange{base, mm::level_size(level)}, [&](Table::EntryRef& e) {
+        if (e.level() <= level) return mm::Visit::descend; // the path, then the table itself
+        const u64 d = e.raw();
+        if (!F::is_valid(d)) return mm::Visit::skip;
+        if (F::is_table(d, e.level()) ? !F::holds_device(d) : F::is_ram(d)) {
+            e.write(F::hide(d));
+            ++hidden;
+        }
+        return mm::Visit::skip;
+    });
+    return hidden;
+}
+
+bool P2m::has_valid_child(Ipa base, unsigned level) {
+    bool valid = false;
+    (void)table_.for_each_entry(IpaRange{base, mm::level_size(level)}, [&](Table::EntryRef& e) {
+        if (e.level() <= level) return mm::Visit::descend;
+        if (!Stage2Format::is_valid(e.raw())) return mm::Visit::skip;
+        valid = true;
+        return mm::Visit::stop;
+    });
+    return valid;
+}
+
+Result<bool> P2m::resolve_fault(Ipa ipa) {
+    using F = Stage2Format;
+    const SpinLock::Guard guard(lock_);
+    if (!live_ || ipa.raw() >= table_.input_limit()) return false;
+    bool found = false;
+    bool changed = false;
+    // Exactly the entries on the way to `ipa`, root first.
+    (void)table_.for_each_entry(IpaRange{ipa.align_down(kPageSize), kPageSize}, [&](Table::EntryRef& e) {
+        u64 d = e.raw();
+        if (F::is_hidden(d)) {
+            if (F::is_table(d, e.level())) {
+                // Its children were out of reach, so by (J) clean: hide the
+                // valid ones, and make that visible to every table walker
+                // before the table is (DDI 0487 D8.2, "Ordering of memory
+                // accesses from translation table walks"), so no walk can
+                // combine the valid table with a stale valid child.
+                hide_children(e.base(), e.level());
+                arch::page_table_sync();
+                ++tracking_.tables_opened;
+            }
+            d = F::reveal(d);
+            e.write(d);
+            changed = true;
+        }
+        if (!F::is_valid(d)) return mm::Visit::stop; // software state of no kind setwise writes
+        if (F::is_table(d, e.level())) return mm::Visit::descend;
+        found = true;
+        return mm::Visit::stop;
+    });
+    if (changed) {
+        arch::page_table_sync();
+        if (found) ++tracking_.faults_resolved;
+    }
+    return found;
+}
+
+P2m::TrackingCounters P2m::tracking_counters() const {
+    const SpinLock::Guard guard(lock_);
+    return tracking_;
 }
 
 usize P2m::table_pages() const {

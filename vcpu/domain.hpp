@@ -17,6 +17,7 @@
 
 #include <atomic>
 
+#include "cache/setway.hpp"
 #include "setwise/spinlock.hpp"
 #include "setwise/types.hpp"
 #include "vcpu/vcpu.hpp"
@@ -68,6 +69,13 @@ public:
     std::atomic<DomainState> state{DomainState::building};
     std::atomic<ShutdownReason> reason{ShutdownReason::none};
     std::atomic<u32> vcpus_on_cpus{0}; // vCPUs currently entered on a CPU
+
+    // Set/way emulation (cache/setway.hpp): how this domain's batches run,
+    // whether guests see the minimal cache geometry, and its figures.
+    cache::FlushConfig flush{};
+    bool minimal_geometry = true;
+    cache::BatchLock batch_lock;
+    cache::Figures figures;
 
     // Counters for the figures and the log.
     std::atomic<u64> mmio_accesses{0};

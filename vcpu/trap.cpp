@@ -7,6 +7,7 @@
 #include "arch/arm64/iss.hpp"
 #include "arch/arm64/sysreg.hpp"
 #include "core/log.hpp"
+#include "vcpu/cache_traps.hpp"
 #include "vcpu/domain.hpp"
 #include "vcpu/guest_layout.hpp"
 #include "vcpu/inject.hpp"
@@ -183,6 +184,10 @@ TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     const u64 hpfar = SW_READ_SYSREG(hpfar_el2);
     const Ipa ipa((((hpfar >> 4) & 0xff'ffff'ffffull) << 12) | (f.far & 0xfff));
 
+    // Set/way access tracking hides RAM it has seen: the first touch since
+    // the last batch lands here and is let through (vcpu/cache_traps.hpp).
+    if (da.fault.is_translation() && resolve_tracking_fault(v, ipa)) return TrapOutcome::resume;
+
     const IpaRange uart{guest::kUartBase, guest::kUartSize};
     if (d.uart != nullptr && uart.contains(ipa) && !da.s1ptw) {
         if (!da.isv) {
@@ -222,6 +227,7 @@ TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
 // ACTLR is the one trapped register (HCR_EL2.TACR) a guest may use: it
 // reads back what it wrote, and the core never sees it.
 TrapOutcome sysreg64(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
+    if (handle_sysreg_cache_trap(v, f, s)) return TrapOutcome::resume;
     const arm64::SysRegIss iss(s.iss);
     constexpr arm64::SysRegKey kActlrEl1 = arm64::sysreg_key(3, 0, 1, 0, 1);
     const unsigned rt = static_cast<unsigned>(iss.get<arm64::SysRegIss::rt>());
@@ -243,6 +249,7 @@ TrapOutcome cp15_32(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
         advance(f, s);
         return TrapOutcome::resume;
     }
+    if (handle_cp15_cache_trap(v, f, s)) return TrapOutcome::resume;
     const arm32::Cp15Iss iss(s.iss);
     constexpr arm32::Cp15Key kActlr = arm32::cp15_key(0, 1, 0, 1);
     const unsigned rt = static_cast<unsigned>(iss.get<arm32::Cp15Iss::rt>());
@@ -293,6 +300,10 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
     case ExceptionClass::dabt_lower: return data_abort(v, f, s);
     case ExceptionClass::iabt_lower: {
         Domain& d = v.domain();
+        const u64 hpfar = SW_READ_SYSREG(hpfar_el2);
+        const Ipa ipa((((hpfar >> 4) & 0xff'ffff'ffffull) << 12) | (f.far & 0xfff));
+        if (arm64::InstrAbortIss(s.iss).fault().is_translation() && resolve_tracking_fault(v, ipa))
+            return TrapOutcome::resume;
         if (d.injected_aborts.fetch_add(1, std::memory_order_relaxed) < kLogLimit)
             log::warning("{}: vCPU{} instruction fetch from {:#x} (nothing executable there): abort injected",
                          d.name, v.id(), f.far);
@@ -302,6 +313,13 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
     case ExceptionClass::sysreg: return sysreg64(v, f, s);
     case ExceptionClass::cp15_32: return cp15_32(v, f, s);
     case ExceptionClass::cp15_64:
+        if (!condition_passes(f, s)) {
+            advance(f, s);
+            return TrapOutcome::resume;
+        }
+        if (handle_cp15_64_cache_trap(v, f, s)) return TrapOutcome::resume;
+        inject_undef(v, f, s, "trapped CP15 64-bit access");
+        return TrapOutcome::resume;
     case ExceptionClass::cp14_32:
     case ExceptionClass::cp14_ls:
     case ExceptionClass::cp14_64:

@@ -21,9 +21,11 @@ constexpr arm64::HcrEl2 guest_hcr(bool el1_is_aarch64) {
         .with<H::tidcp>(1) // implementation-defined registers trap: a guest must not program the core
         .with<H::tacr>(1)  // ACTLR traps: emulated, a guest must not change the core's behaviour
         .with<H::rw>(el1_is_aarch64 ? 1 : 0); // EL1's execution state
-    // Not set yet: TSW (set/way traps; the set/way issue), TVM (cache
-    // toggles, same), TID2 (cache geometry, same), TWE (WFE stays in the
-    // guest: spinlocks use it and a trap per spin costs more than it saves).
+    // Added per vCPU by core/domains.cpp: TSW (set/way operations, always),
+    // TID2 (cache identification, with sw-geometry=minimal) and, from the
+    // first S/W operation until the caches are on, TVM (vcpu/cache_traps.hpp).
+    // Not set: TWE (WFE stays in the guest: spinlocks use it and a trap per
+    // spin costs more than it saves).
 }
 
 // CPTR_EL2 (E2H = 0): RES1 bits 13:12 and 9:0; TFP clear, so the guest uses

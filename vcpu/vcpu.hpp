@@ -46,6 +46,10 @@ public:
     arm64::El1Context el1{};
     u64 actlr = 0;              // the ACTLR the guest sees (HCR_EL2.TACR)
     u64 wfi_count = 0;          // WFIs taken, for the figures
+    // HCR_EL2 for this vCPU: the domain's trap configuration plus TVM while
+    // set/way emulation watches for the guest's cache toggles.
+    u64 hcr = 0;
+    u64 csselr = 0;             // the CSSELR the guest wrote (HCR_EL2.TID2)
 
 private:
     Domain* domain_;

@@ -69,7 +69,7 @@ TEST(OptionTable, DefaultsComeFromTheStruct) {
 }
 
 TEST(OptionTable, DeclaresExactlyTheseOptions) {
-    ASSERT_EQ(option_table().size(), 4u);
+    ASSERT_EQ(option_table().size(), 7u);
     const OptionDesc* loglvl = find_option("loglvl");
     ASSERT_NE(loglvl, nullptr);
     EXPECT_EQ(loglvl->kind, OptionKind::enumeration);
@@ -444,15 +444,22 @@ std::vector<std::pair<std::string, std::string>> banner(const Options& o) {
 
 TEST(ForEachOption, DefaultsInTableOrder) {
     const std::vector<std::pair<std::string, std::string>> want{
-        {"loglvl", "info"}, {"sw-tracking", "on"}, {"maxcpus", "all"}, {"selftest", "none"}};
+        {"loglvl", "info"},         {"sw-tracking", "on"},          {"maxcpus", "all"},
+        {"sw-granule", "page"},     {"sw-flush-chunk", "0x40000"},  {"sw-geometry", "minimal"},
+        {"selftest", "none"}};
     EXPECT_EQ(banner(Options{}), want);
 }
 
 TEST(ForEachOption, EffectiveValues) {
     RecordingSink sink;
-    const Options o = parse_options("loglvl=none no-sw-tracking maxcpus=0x20 selftest=el2-fault", sink);
+    const Options o = parse_options(
+        "loglvl=none no-sw-tracking maxcpus=0x20 sw-granule=block sw-flush-chunk=1M sw-geometry=native "
+        "selftest=el2-fault",
+        sink);
     const std::vector<std::pair<std::string, std::string>> want{
-        {"loglvl", "none"}, {"sw-tracking", "off"}, {"maxcpus", "32"}, {"selftest", "el2-fault"}};
+        {"loglvl", "none"},       {"sw-tracking", "off"},          {"maxcpus", "32"},
+        {"sw-granule", "block"},  {"sw-flush-chunk", "0x100000"},  {"sw-geometry", "native"},
+        {"selftest", "el2-fault"}};
     EXPECT_EQ(banner(o), want);
 }
 

@@ -16,7 +16,9 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <cstdio>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "arch/arm64/pte_format.hpp"
@@ -1051,6 +1053,270 @@ TEST(PageTableDestroy, FreesEveryPage) {
     EXPECT_EQ(mem.used(), 0u);
     EXPECT_EQ(pt.table_pages(), 0u);
     EXPECT_EQ(pt.root(), Pa(0));
+}
+
+// ---------------------------------------------------------------------------
+// The optional hooks: hidden descriptors (HidingFormat) and table summaries
+// (SummarizingFormat), over the fake encoding plus two software bits of its
+// own, again unlike stage 2's (V bit 0, tracked bit 58, type [56:55]):
+//   H = bit 61: hidden (V clear, everything else kept)
+//   N = bit 60, in a table: a leaf whose attribute has bit 7 set is below.
+
+constexpr u64 kFakeH = u64{1} << 61;
+constexpr u64 kFakeN = u64{1} << 60;
+
+struct HidingFakeFormat : FakePteFormat {
+    static constexpr bool is_hidden(u64 d) { return (d & kFakeV) == 0 && (d & kFakeH) != 0; }
+    static constexpr u64 hide(u64 d) { return (d & ~kFakeV) | kFakeH; }
+    static constexpr u64 reveal(u64 d) { return (d & ~kFakeH) | kFakeV; }
+    static constexpr u64 note_leaf(u64 t, FakeAttr a) { return (a.bits & 0x80) != 0 ? t | kFakeN : t; }
+};
+
+static_assert(mm::HidingFormat<HidingFakeFormat>);
+static_assert(mm::SummarizingFormat<HidingFakeFormat>);
+static_assert(!mm::HidingFormat<FakePteFormat>);
+static_assert(!mm::SummarizingFormat<FakePteFormat>);
+static_assert(!mm::HidingFormat<Stage1El2Format>);
+
+using HidingTable = mm::PageTable<HidingFakeFormat>;
+
+constexpr FakeAttr kNoted{0x85};
+
+HidingTable make_hiding(ArenaMemory& mem) {
+    Result<HidingTable> r = HidingTable::create(mem);
+    EXPECT_TRUE(r.ok());
+    return r.value();
+}
+
+// The raw descriptor at `level` for `va`, through valid and hidden tables
+// alike (T set, and V or H), or nullopt when a table on the way is missing.
+std::optional<u64> hiding_raw(ArenaMemory& mem, Pa root, u64 va, unsigned level) {
+    u64* t = mem.table(root);
+    for (unsigned l = 0; l < level; ++l) {
+        const u64 d = t[index_at(va, l)];
+        if ((d & kFakeT) == 0 || (d & (kFakeV | kFakeH)) == 0) return std::nullopt;
+        t = mem.table(Pa((d & kFakeFrameMask) << 12));
+    }
+    return t[index_at(va, level)];
+}
+
+// Hides the entry at `level` for `va` by hand: V cleared, H set.
+void hide_at(ArenaMemory& mem, Pa root, u64 va, unsigned level) {
+    u64* t = mem.table(root);
+    for (unsigned l = 0; l < level; ++l) t = mem.table(Pa((t[index_at(va, l)] & kFakeFrameMask) << 12));
+    u64& d = t[index_at(va, level)];
+    ASSERT_NE(d, 0u);
+    d = (d & ~kFakeV) | kFakeH;
+}
+
+TEST(PageTableHiding, LookupSeesThroughHiddenEntries) {
+    ArenaMemory mem(16);
+    HidingTable pt = make_hiding(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'1000), Pa(0x9000'1000), 2 * kPageSize, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x8000'0000), Pa(0x1'0000'0000), 2 * kMiB, kA).ok());
+    hide_at(mem, pt.root(), 0x4000'0000, 2); // the level-3 table of the pages
+    hide_at(mem, pt.root(), 0x4020'0000, 2); // the block
+    Result<HidingTable::Leaf> page = pt.lookup(Va(0x4000'2abc));
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page.value().pa, Pa(0x9000'2abc));
+    EXPECT_EQ(page.value().level, 3u);
+    EXPECT_EQ(page.value().attr, kA);
+    EXPECT_TRUE(page.value().hidden);
+    Result<HidingTable::Leaf> block = pt.lookup(Va(0x4030'0000));
+    ASSERT_TRUE(block.ok());
+    EXPECT_EQ(block.value().pa, Pa(0x8030'0000));
+    EXPECT_EQ(block.value().level, 2u);
+    EXPECT_TRUE(block.value().hidden);
+    Result<HidingTable::Leaf> plain = pt.lookup(Va(0x8000'0000));
+    ASSERT_TRUE(plain.ok());
+    EXPECT_FALSE(plain.value().hidden);
+    EXPECT_EQ(pt.lookup(Va(0x4000'3000)).status(), Status::not_found);
+    // for_each_leaf reports what the hardware would translate: not the
+    // hidden ones.
+    std::vector<u64> bases;
+    EXPECT_TRUE(pt.for_each_leaf(VaRange{Va(0), 4 * kGiB}, [&bases](Va base, const HidingTable::Leaf& l) {
+        bases.push_back(base.raw());
+        EXPECT_FALSE(l.hidden);
+        return true;
+    }));
+    EXPECT_EQ(bases, (std::vector<u64>{0x8000'0000}));
+}
+
+TEST(PageTableHiding, MapWalksThroughAHiddenTableAndKeepsIdenticalHiddenLeaves) {
+    ArenaMemory mem(16);
+    HidingTable pt = make_hiding(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'1000), Pa(0x9000'1000), kPageSize, kA).ok());
+    hide_at(mem, pt.root(), 0x4000'0000, 2);
+    hide_at(mem, pt.root(), 0x4000'1000, 3);
+    const usize pages = mem.used();
+    // A new page under the hidden table: mapped there, valid; the table
+    // stays hidden.
+    ASSERT_TRUE(pt.map(Va(0x4000'2000), Pa(0x9000'2000), kPageSize, kA).ok());
+    EXPECT_EQ(mem.used(), pages);
+    EXPECT_EQ(hiding_raw(mem, pt.root(), 0x4000'2000, 3), fake_leaf(0x9000'2000, kA.bits));
+    std::optional<u64> l2 = hiding_raw(mem, pt.root(), 0x4000'0000, 2);
+    ASSERT_TRUE(l2.has_value());
+    EXPECT_EQ(*l2 & (kFakeV | kFakeH | kFakeT), kFakeH | kFakeT);
+    // The same translation over the hidden page: accepted, left hidden.
+    const u64 hidden_page = (fake_leaf(0x9000'1000, kA.bits) & ~kFakeV) | kFakeH;
+    ASSERT_EQ(hiding_raw(mem, pt.root(), 0x4000'1000, 3), hidden_page);
+    EXPECT_TRUE(pt.map(Va(0x4000'1000), Pa(0x9000'1000), kPageSize, kA).ok());
+    EXPECT_EQ(hiding_raw(mem, pt.root(), 0x4000'1000, 3), hidden_page);
+    // Anything else over it is in the way.
+    EXPECT_EQ(pt.map(Va(0x4000'1000), Pa(0x9000'5000), kPageSize, kA).status(), Status::exists);
+    EXPECT_EQ(pt.map(Va(0x4000'1000), Pa(0x9000'1000), kPageSize, kB).status(), Status::exists);
+    EXPECT_EQ(hiding_raw(mem, pt.root(), 0x4000'1000, 3), hidden_page);
+    // A hidden block is in the way of a page inside it, as a valid one is.
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).ok());
+    hide_at(mem, pt.root(), 0x4020'0000, 2);
+    EXPECT_EQ(pt.map(Va(0x4020'1000), Pa(0x8020'1000), kPageSize, kA).status(), Status::exists);
+    EXPECT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).ok());
+    EXPECT_EQ(hiding_raw(mem, pt.root(), 0x4020'0000, 2),
+              (fake_leaf(0x8020'0000, kA.bits) & ~kFakeV) | kFakeH);
+}
+
+TEST(PageTableHiding, UnmapSplitsAHiddenBlockIntoAHiddenTableWithoutInvalidation) {
+    ArenaMemory mem(16);
+    HidingTable pt = make_hiding(mem);
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).ok());
+    hide_at(mem, pt.root(), 0x4020'0000, 2);
+    std::vector<std::pair<u64, unsigned>> inv;
+    auto record = [&inv](Va base, unsigned level) { inv.emplace_back(base.raw(), level); };
+    ASSERT_TRUE(pt.unmap(Va(0x4030'0000), kPageSize, record).ok());
+    // Neither the hidden block nor the valid page below the hidden table
+    // can be in a TLB.
+    EXPECT_TRUE(inv.empty()) << inv.size();
+    std::optional<u64> l2 = hiding_raw(mem, pt.root(), 0x4020'0000, 2);
+    ASSERT_TRUE(l2.has_value());
+    EXPECT_EQ(*l2 & ~kFakeFrameMask, kFakeH | kFakeT);
+    EXPECT_TRUE(mem.owns((*l2 & kFakeFrameMask) << 12));
+    EXPECT_EQ(hiding_raw(mem, pt.root(), 0x4020'0000, 3), fake_leaf(0x8020'0000, kA.bits));
+    EXPECT_EQ(hiding_raw(mem, pt.root(), 0x4030'0000, 3), 0u);
+    EXPECT_EQ(hiding_raw(mem, pt.root(), 0x4030'1000, 3), fake_leaf(0x8030'1000, kA.bits));
+    Result<HidingTable::Leaf> leaf = pt.lookup(Va(0x4030'1000));
+    ASSERT_TRUE(leaf.ok());
+    EXPECT_TRUE(leaf.value().hidden);
+    EXPECT_EQ(leaf.value().level, 3u);
+    EXPECT_EQ(pt.lookup(Va(0x4030'0000)).status(), Status::not_found);
+
+    // Unmapping all of it frees the hidden table with no invalidation; the
+    // valid neighbour page, and the valid tables above both, left empty,
+    // get theirs.
+    ASSERT_TRUE(pt.map(Va(0x4040'0000), Pa(0x8040'0000), kPageSize, kA).ok());
+    ASSERT_EQ(mem.used(), 5u);
+    ASSERT_TRUE(pt.unmap(Va(0x4020'0000), 2 * kMiB + kPageSize, record).ok());
+    EXPECT_EQ(inv, (std::vector<std::pair<u64, unsigned>>{
+                       {0x4040'0000, 3}, {0x4040'0000, 2}, {0x4000'0000, 1}, {0, 0}}));
+    EXPECT_EQ(mem.used(), 1u);
+    EXPECT_EQ(pt.lookup(Va(0x4030'1000)).status(), Status::not_found);
+}
+
+TEST(PageTableHiding, UnmapBelowAHiddenTableInvalidatesNothing) {
+    ArenaMemory mem(16);
+    HidingTable pt = make_hiding(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x9000'0000), 4 * kPageSize, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x4060'0000), Pa(0x8060'0000), 2 * kMiB, kA).ok());
+    hide_at(mem, pt.root(), 0x4000'0000, 1); // the level-2 table over both
+    std::vector<std::pair<u64, unsigned>> inv;
+    auto record = [&inv](Va base, unsigned level) { inv.emplace_back(base.raw(), level); };
+    // A valid block below the hidden table is split with no break.
+    ASSERT_TRUE(pt.unmap(Va(0x4060'0000), kPageSize, record).ok());
+    ASSERT_TRUE(pt.unmap(Va(0x4000'1000), 2 * kPageSize, record).ok());
+    EXPECT_TRUE(inv.empty()) << inv.size();
+    std::optional<u64> split = hiding_raw(mem, pt.root(), 0x4060'0000, 2);
+    ASSERT_TRUE(split.has_value());
+    EXPECT_EQ(*split & ~kFakeFrameMask, kFakeV | kFakeT); // it was valid: a valid table
+    EXPECT_EQ(hiding_raw(mem, pt.root(), 0x4060'1000, 3), fake_leaf(0x8060'1000, kA.bits));
+    EXPECT_EQ(hiding_raw(mem, pt.root(), 0x4000'0000, 3), fake_leaf(0x9000'0000, kA.bits));
+    EXPECT_EQ(hiding_raw(mem, pt.root(), 0x4000'1000, 3), 0u);
+    EXPECT_EQ(hiding_raw(mem, pt.root(), 0x4000'3000, 3), fake_leaf(0x9000'3000, kA.bits));
+}
+
+TEST(PageTableHiding, TablesOnTheWayNoteTheirLeaves) {
+    ArenaMemory mem(16);
+    HidingTable pt = make_hiding(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'0000), Pa(0x9000'0000), kPageSize, kA).ok());
+    for (unsigned l = 0; l < 3; ++l) {
+        std::optional<u64> d = hiding_raw(mem, pt.root(), 0x4000'0000, l);
+        ASSERT_TRUE(d.has_value());
+        EXPECT_EQ(*d & kFakeN, 0u) << "level " << l;
+    }
+    // A noted leaf in the same level-3 table marks every table above it.
+    ASSERT_TRUE(pt.map(Va(0x4000'1000), Pa(0x0900'0000), kPageSize, kNoted).ok());
+    for (unsigned l = 0; l < 3; ++l) {
+        std::optional<u64> d = hiding_raw(mem, pt.root(), 0x4000'1000, l);
+        ASSERT_TRUE(d.has_value());
+        EXPECT_EQ(*d & ~kFakeFrameMask, kFakeV | kFakeT | kFakeN) << "level " << l;
+    }
+    // Through a hidden table too, which stays hidden.
+    ASSERT_TRUE(pt.map(Va(0x8000'0000), Pa(0x9100'0000), kPageSize, kA).ok());
+    hide_at(mem, pt.root(), 0x8000'0000, 2);
+    ASSERT_TRUE(pt.map(Va(0x8000'1000), Pa(0x0910'0000), kPageSize, kNoted).ok());
+    std::optional<u64> l2 = hiding_raw(mem, pt.root(), 0x8000'0000, 2);
+    ASSERT_TRUE(l2.has_value());
+    EXPECT_EQ(*l2 & ~kFakeFrameMask, kFakeH | kFakeT | kFakeN);
+    // A split noted block gives a noted table. Unmapping keeps notes.
+    ASSERT_TRUE(pt.map(Va(0xc000'0000), Pa(0x0a00'0000), 2 * kMiB, kNoted).ok());
+    ASSERT_TRUE(pt.unmap(Va(0xc000'0000), kPageSize, [](Va, unsigned) {}).ok());
+    std::optional<u64> split = hiding_raw(mem, pt.root(), 0xc000'0000, 2);
+    ASSERT_TRUE(split.has_value());
+    EXPECT_EQ(*split & ~kFakeFrameMask, kFakeV | kFakeT | kFakeN);
+    ASSERT_TRUE(pt.unmap(Va(0x4000'1000), kPageSize, [](Va, unsigned) {}).ok());
+    std::optional<u64> kept = hiding_raw(mem, pt.root(), 0x4000'0000, 2);
+    ASSERT_TRUE(kept.has_value());
+    EXPECT_NE(*kept & kFakeN, 0u);
+}
+
+TEST(PageTableVisit, ForEachEntryAfterRunsPostOrder) {
+    ArenaMemory mem(16);
+    FakeTable pt = make_fake(mem);
+    ASSERT_TRUE(pt.map(Va(0x4000'1000), Pa(0x9000'1000), kPageSize, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x4020'0000), Pa(0x8020'0000), 2 * kMiB, kA).ok());
+    ASSERT_TRUE(pt.map(Va(0x8000'0000), Pa(0x9100'0000), kPageSize, kA).ok());
+    std::vector<std::string> seen;
+    auto name = [](const char* what, FakeTable::EntryRef& e) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%s %llx/%u", what, static_cast<unsigned long long>(e.base().raw()), e.level());
+        return std::string(buf);
+    };
+    auto pre = [&](FakeTable::EntryRef& e) {
+        seen.push_back(name("pre", e));
+        // Not into the second GiB's level-2 table.
+        return e.base().raw() == 0x8000'0000 && e.level() == 2 ? mm::Visit::skip : mm::Visit::descend;
+    };
+    auto post = [&](FakeTable::EntryRef& e) { seen.push_back(name("post", e)); };
+    EXPECT_TRUE(pt.for_each_entry(VaRange{Va(0), 4 * kGiB}, pre, post));
+    EXPECT_EQ(seen, (std::vector<std::string>{"pre 0/0", "pre 40000000/1", "pre 40000000/2", "pre 40001000/3",
+                                              "post 40000000/2", "pre 40200000/2", "post 40000000/1",
+                                              "pre 80000000/1", "pre 80000000/2", "post 80000000/1", "post 0/0"}));
+
+    // Stopped: no post for the tables around the stop.
+    seen.clear();
+    auto stop_at_page = [&](FakeTable::EntryRef& e) {
+        seen.push_back(name("pre", e));
+        return e.level() == 3 ? mm::Visit::stop : mm::Visit::descend;
+    };
+    EXPECT_FALSE(pt.for_each_entry(VaRange{Va(0), 4 * kGiB}, stop_at_page, post));
+    EXPECT_EQ(seen, (std::vector<std::string>{"pre 0/0", "pre 40000000/1", "pre 40000000/2", "pre 40001000/3"}));
+
+    // A range inside a table: post still comes once its part is walked, and
+    // `after` may rewrite the entry.
+    seen.clear();
+    auto descend = [&](FakeTable::EntryRef& e) {
+        seen.push_back(name("pre", e));
+        return mm::Visit::descend;
+    };
+    auto mark = [&](FakeTable::EntryRef& e) {
+        seen.push_back(name("post", e));
+        if (e.level() == 2) e.write(e.raw() | (u64{1} << 56));
+    };
+    EXPECT_TRUE(pt.for_each_entry(VaRange{Va(0x4000'1000), kPageSize}, descend, mark));
+    EXPECT_EQ(seen, (std::vector<std::string>{"pre 0/0", "pre 40000000/1", "pre 40000000/2", "pre 40001000/3",
+                                              "post 40000000/2", "post 40000000/1", "post 0/0"}));
+    std::optional<u64> l2 = fake_raw(mem, pt.root(), 0x4000'0000, 2);
+    ASSERT_TRUE(l2.has_value());
+    EXPECT_NE(*l2 & (u64{1} << 56), 0u);
 }
 
 // ---------------------------------------------------------------------------

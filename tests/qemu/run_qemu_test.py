@@ -1,13 +1,22 @@
 #!/usr/bin/env python3
-"""Run one QEMU end-to-end test.
+r"""Run one QEMU end-to-end test.
 
 Boots QEMU with the given arguments, reads the serial console, and keeps
 the whole serial log in --log. The test passes only when every --expect
 pattern has been seen, in order, and the --finish pattern after them; it
 fails at once on any --fail pattern, and fails when --timeout (seconds of
 wall time) runs out first. QEMU is always killed at the end.
+
+--send-after REGEX TEXT (repeatable) types TEXT on QEMU's stdin, which is
+then a pipe (otherwise /dev/null). The sends go strictly one after another,
+in the order given: a send starts once the previous one has been written
+completely and REGEX matches the serial output seen so far (all of it, from
+the start), and its bytes go one every --send-interval seconds, so that a
+guest polling a one-byte receive register keeps up. TEXT takes Python
+escapes (\r, \n, \x01, \\). The log's trailer says when each send went.
 """
 import argparse
+import codecs
 import os
 import re
 import select
@@ -17,6 +26,11 @@ import sys
 import time
 
 DEFAULT_FAIL = [r"PANIC", r"unexpected exception on CPU", r"^\S*FAIL\b"]
+
+
+def unescape(text):
+    """TEXT of --send-after as bytes: Python escapes decoded, the rest UTF-8."""
+    return codecs.escape_decode(text.encode("utf-8"))[0]
 
 
 def main():
@@ -30,6 +44,9 @@ def main():
     ap.add_argument("--no-default-fail", action="store_true")
     ap.add_argument("--unordered", action="store_true",
                     help="the --expect patterns may appear in any order (guests running side by side)")
+    ap.add_argument("--send-after", nargs=2, action="append", default=[], metavar=("REGEX", "TEXT"),
+                    help="once REGEX has been seen (and the previous send is done), type TEXT on QEMU's stdin")
+    ap.add_argument("--send-interval", type=float, default=0.02, help="seconds between two bytes sent")
     ap.add_argument("qemu", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.qemu[1:] if a.qemu and a.qemu[0] == "--" else a.qemu
@@ -39,26 +56,53 @@ def main():
     fail_res = [re.compile(p, re.M) for p in (a.reject + ([] if a.no_default_fail else DEFAULT_FAIL))]
     expect_res = [re.compile(p, re.M) for p in a.expect]
     finish_re = re.compile(a.finish, re.M)
+    try:
+        sends = [(re.compile(r, re.M), r, unescape(t)) for r, t in a.send_after]
+    except (re.error, ValueError) as e:
+        ap.error("--send-after: %s" % e)
 
     os.makedirs(os.path.dirname(os.path.abspath(a.log)), exist_ok=True)
     log = open(a.log, "wb")
     log.write(("# " + " ".join(cmd) + "\n").encode())
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if sends else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     text = ""
     pos = 0          # where the next expected pattern is searched from
     next_expect = 0
     verdict = None
     deadline = time.monotonic() + a.timeout
     start = time.monotonic()
+    next_send = 0    # the send waiting for its pattern, or being written
+    sending = b""    # what is left of the send being written
+    next_byte = 0.0  # when its next byte may go
+    send_log = []    # trailer lines for the log
     try:
         while verdict is None:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 missing = a.expect[next_expect] if next_expect < len(a.expect) else a.finish
                 verdict = "FAIL (timeout after %.0fs waiting for /%s/)" % (a.timeout, missing)
+                if next_send < len(sends):
+                    verdict += " (send %d %s for /%s/)" % (
+                        next_send + 1, "still being written" if sending else "still waiting",
+                        sends[next_send][1])
                 break
-            r, _, _ = select.select([proc.stdout], [], [], min(left, 0.5))
+            if sending and now >= next_byte:
+                try:
+                    proc.stdin.write(sending[:1])
+                    proc.stdin.flush()
+                except (BrokenPipeError, OSError):
+                    pass  # QEMU is gone: the read side below says so
+                sending = sending[1:]
+                next_byte = now + a.send_interval
+                if not sending:
+                    send_log.append("# send %d: done at %.1fs" % (next_send + 1, now - start))
+                    next_send += 1
+            wait = min(left, 0.5)
+            if sending:
+                wait = max(0.0, min(wait, next_byte - time.monotonic()))
+            r, _, _ = select.select([proc.stdout], [], [], wait)
             if r:
                 chunk = os.read(proc.stdout.fileno(), 65536)
                 if not chunk:
@@ -77,6 +121,13 @@ def main():
                     break
             if verdict:
                 break
+            if not sending and next_send < len(sends) and sends[next_send][0].search(text):
+                sending = sends[next_send][2]
+                next_byte = time.monotonic()
+                send_log.append("# send %d: /%s/ seen at %.1fs, typing %r" % (
+                    next_send + 1, sends[next_send][1], next_byte - start, sending))
+                if not sending:
+                    next_send += 1
             if a.unordered:
                 missing = [i for i, r in enumerate(expect_res) if not r.search(text)]
                 next_expect = len(expect_res) if not missing else missing[0]
@@ -99,6 +150,13 @@ def main():
             except ProcessLookupError:
                 pass
             proc.wait()
+        if proc.stdin is not None:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+        for line in send_log:
+            log.write(("\n" + line).encode())
         log.write(("\n# verdict: %s after %.1fs\n" % (verdict, time.monotonic() - start)).encode())
         log.close()
     print("QEMU-TEST %s: %s (log: %s)" % (a.name, verdict, a.log))

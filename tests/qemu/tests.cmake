@@ -9,11 +9,14 @@ set(RUNNER ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/run_qemu_test.py)
 set(QEMU_TIMEOUT 90)
 
 # add_qemu_test(NAME <n> [TIMEOUT s] EXPECT <re>... FINISH <re> [REJECT <re>...] [NO_DEFAULT_FAIL]
-#               [VIRT] [UNORDERED] QEMU <args>...)
+#               [VIRT] [UNORDERED] [SEND <re> <text>...] QEMU <args>...)
 #   VIRT: <args> go to tools/qemu-virt, not QEMU; UNORDERED: the EXPECT
 #   patterns may come in any order (domains running side by side).
+#   SEND: pairs; each <text> is typed on the console once its <re> has been
+#   seen and the previous pair's text is typed (run_qemu_test.py
+#   --send-after; Python escapes, so "\\r" and "\\x01" in CMake source).
 function(add_qemu_test)
-    cmake_parse_arguments(T "NO_DEFAULT_FAIL;VIRT;UNORDERED" "NAME;FINISH;TIMEOUT" "EXPECT;REJECT;QEMU" ${ARGN})
+    cmake_parse_arguments(T "NO_DEFAULT_FAIL;VIRT;UNORDERED" "NAME;FINISH;TIMEOUT" "EXPECT;REJECT;QEMU;SEND" ${ARGN})
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT ${QEMU_TIMEOUT})
     endif()
@@ -30,6 +33,15 @@ function(add_qemu_test)
     if(T_UNORDERED)
         list(APPEND args --unordered)
     endif()
+    list(LENGTH T_SEND n_send)
+    math(EXPR odd "${n_send} % 2")
+    if(odd)
+        message(FATAL_ERROR "add_qemu_test(${T_NAME}): SEND takes pairs <regex> <text>")
+    endif()
+    while(T_SEND)
+        list(POP_FRONT T_SEND send_re send_text)
+        list(APPEND args --send-after ${send_re} ${send_text})
+    endwhile()
     if(T_VIRT)
         # tools/qemu-virt builds the dom0less DTB (kept beside the log) and execs QEMU.
         set(launch ${QEMU_VIRT} --workdir ${QEMU_LOG_DIR}/${T_NAME}.d)
@@ -180,3 +192,106 @@ add_qemu_test(NAME domain_config_errors VIRT
     QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio
          --domain "name=huge,kernel=${GUEST_DIR}/guest-a64.img,memory=8G,vcpus=1,vpl011"
          --domain "name=good,kernel=${GUEST_DIR}/guest-a64.img,memory=64M,vcpus=1,vpl011")
+
+# ---- Optional guest steps from /chosen/bootargs (tests/guests/README.md) ---
+# reboot-once: the first boot leaves a mark in guest RAM and calls PSCI
+# SYSTEM_RESET; setwise restarts the domain from its images without clearing
+# RAM, so the second boot finds the mark ("rebooted ok") and runs the usual
+# steps, CPU_ON of the second vCPU included. A second "rebooting" means the
+# mark was lost (a reboot loop) and fails the test at once.
+foreach(isa a32 a64)
+    if(isa STREQUAL "a32")
+        set(g a32-arm)
+        set(file guest-a32-arm.zimg)
+        set(kind "AArch32 ARM zImage")
+        set(start "start el=1 mode=svc isa=arm")
+    else()
+        set(g a64)
+        set(file guest-a64.img)
+        set(kind "AArch64 arm64 Image")
+        set(start "start el=1 mode=el1h isa=a64")
+    endif()
+    add_qemu_test(NAME guest_reboot_${isa} VIRT
+        REJECT "GUEST [-a-z0-9]+: FAIL"
+               "(?s)GUEST ${g}: rebooting.*GUEST ${g}: rebooting"
+        EXPECT "guest: ${kind}, 2 vCPU"
+               "GUEST ${g}: ${start}"
+               "GUEST ${g}: dtb 0x[0-9a-f]+ magic ok"
+               "GUEST ${g}: rebooting"
+               "guest: PSCI SYSTEM_RESET"
+               "guest: rebooting"
+               "GUEST ${g}: ${start}"
+               "GUEST ${g}: dtb 0x[0-9a-f]+ magic ok"
+               "GUEST ${g}: rebooted ok"
+               "GUEST ${g}: psci version 0x00010001"
+               "GUEST ${g}: abort ok far=0x0a000000"
+               "GUEST ${g}: wfi ok"
+               "GUEST ${g}: cpu1 up"
+               "GUEST ${g}: done"
+               "guest: ended \\(power off\\)"
+        FINISH "all domains have ended: powering off"
+        QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio
+             --domain "name=guest,kernel=${GUEST_DIR}/${file},memory=64M,vcpus=2,vpl011,bootargs=reboot-once")
+endforeach()
+
+# echo-input: a line typed on the console reaches the only domain's vPL011
+# (the focus starts on it) and the guest prints it back.
+add_qemu_test(NAME console_input_a32 VIRT
+    REJECT "GUEST [-a-z0-9]+: FAIL"
+    EXPECT "console input to guest \\("
+           "GUEST a32-arm: wfi ok"
+           "GUEST a32-arm: type a line"
+           "GUEST a32-arm: got 'hello'"
+           "GUEST a32-arm: done"
+           "guest: ended \\(power off\\)"
+    SEND "GUEST a32-arm: type a line" "hello\\r"
+    FINISH "all domains have ended: powering off"
+    QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio
+         --domain "name=guest,kernel=${GUEST_DIR}/guest-a32-arm.zimg,memory=64M,vcpus=1,vpl011,bootargs=echo-input")
+
+# Both options, Thumb guest, the smallest RAM the reboot mark is laid out for
+# (32 MiB: zImage at 16 MiB), and bootargs of two words.
+add_qemu_test(NAME guest_options_thumb VIRT
+    REJECT "GUEST [-a-z0-9]+: FAIL"
+           "(?s)GUEST a32-thumb: rebooting.*GUEST a32-thumb: rebooting"
+    EXPECT "GUEST a32-thumb: rebooting"
+           "guest: rebooting"
+           "GUEST a32-thumb: rebooted ok"
+           "GUEST a32-thumb: wfi ok"
+           "GUEST a32-thumb: type a line"
+           "GUEST a32-thumb: got 'x y'"
+           "GUEST a32-thumb: done"
+    SEND "GUEST a32-thumb: type a line" "x y\\n"
+    FINISH "all domains have ended: powering off"
+    QEMU --image ${SETWISE_IMAGE} --gic 2 --cpus 4 --serial stdio
+         --domain "name=guest,kernel=${GUEST_DIR}/guest-a32-thumb.zimg,memory=32M,vcpus=1,vpl011,bootargs='reboot-once echo-input'")
+
+# The input focus with two domains, both waiting for a line. The focus
+# starts on domA, the first domain. A guest ends right after its line, and
+# the focus then moves on by itself, so domA's line is left open while the
+# focus is elsewhere: "one" to domA; Ctrl-a three times, focus to domB;
+# "two\r" to domB, which ends, and the focus moves on to setwise; Ctrl-a
+# three times, focus back to domA (the cycle is setwise, domA, domB); "\r"
+# ends domA's line. Input is one ordered byte stream, so what follows the
+# Ctrl-a goes to the new target whenever it arrives; the sends wait only for
+# what happens by itself: a guest ready to read, a domain ending.
+add_qemu_test(NAME console_focus_two_domains VIRT
+    REJECT "GUEST [-a-z0-9]+: FAIL"
+    EXPECT "console input to domA \\("
+           "\\(domA\\) GUEST a32-arm: type a line"
+           "console input to domB \\("
+           "\\(domB\\) GUEST a64: got 'two'"
+           "\\(domB\\) GUEST a64: done"
+           "console input to setwise \\("
+           "console input to domA \\("
+           "\\(domA\\) GUEST a32-arm: got 'one'"
+           "\\(domA\\) GUEST a32-arm: done"
+    SEND "\\(domA\\) GUEST a32-arm: type a line" "one"
+         "\\(domB\\) GUEST a64: type a line" "\\x01\\x01\\x01"
+         "console input to domB \\(" "two\\r"
+         "console input to setwise \\(" "\\x01\\x01\\x01"
+         "console input to domA \\(" "\\r"
+    FINISH "all domains have ended: powering off"
+    QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio
+         --domain "name=domA,kernel=${GUEST_DIR}/guest-a32-arm.zimg,memory=64M,vcpus=1,vpl011,bootargs=echo-input"
+         --domain "name=domB,kernel=${GUEST_DIR}/guest-a64.img,memory=64M,vcpus=1,vpl011,bootargs=echo-input")

@@ -101,6 +101,19 @@ void arch_barrier(void)
     __asm__ volatile("dsb" ::: "memory");
 }
 
+void arch_clean_dcache_line(ulong addr)
+{
+    __asm__ volatile("mcr p15, 0, %0, c7, c10, 1" ::"r"(addr) : "memory"); /* DCCMVAC */
+    __asm__ volatile("dsb" ::: "memory");
+}
+
+ulong arch_image_size(void)
+{
+    /* zImage header: start at 0x28 (0: the image runs where it is), end at 0x2c. */
+    const volatile uint32_t *header = (const volatile uint32_t *)arch_image_start();
+    return header[0x2c / 4] - header[0x28 / 4];
+}
+
 void arch_vtimer(uint32_t ticks)
 {
     if (ticks) {

@@ -168,6 +168,13 @@ _start:
 #endif
     bx      lr
 
+/* ulong arch_image_start(void): the header's run-time address (A32 code,
+   so no T bit whatever this build is). */
+    .globl  arch_image_start
+    func    arch_image_start
+    adr_l   r0, _start
+    bx      lr
+
 /* long arch_psci(fn, a1, a2, a3): SMCCC HVC #0; r4-r7 kept whatever the
    SMCCC version below says about them. */
     .globl  arch_psci

@@ -74,6 +74,17 @@ void arch_barrier(void)
     __asm__ volatile("dsb sy" ::: "memory");
 }
 
+void arch_clean_dcache_line(ulong addr)
+{
+    __asm__ volatile("dc cvac, %0\n\tdsb sy" ::"r"(addr) : "memory");
+}
+
+ulong arch_image_size(void)
+{
+    /* arm64 Image header: image_size at 0x10. */
+    return *(const volatile uint64_t *)(arch_image_start() + 0x10);
+}
+
 void arch_vtimer(uint32_t ticks)
 {
     if (ticks) {

@@ -82,6 +82,14 @@ arch_secondary_entry:
     add     x0, x0, :lo12:secondary_entry
     ret
 
+/* ulong arch_image_start(void): the header's run-time address. */
+    .globl  arch_image_start
+    .type   arch_image_start, %function
+arch_image_start:
+    adrp    x0, _start
+    add     x0, x0, :lo12:_start
+    ret
+
 /* long arch_psci(fn, a1, a2, a3): SMCCC HVC #0. x4..x17 may be clobbered,
    which AAPCS64 already allows a callee. */
     .globl  arch_psci

@@ -1,13 +1,18 @@
 /*
- * Console output on the PL011 (ARM DDI 0183): poll FR.TXFF, write DR. The
- * UART is not programmed: setwise's vPL011 and QEMU's PL011 both transmit
- * as they come, and a real boot loader leaves the UART enabled.
+ * Console on the PL011 (ARM DDI 0183): output polls FR.TXFF and writes DR,
+ * input polls FR.RXFE and reads DR. The UART is not programmed, except
+ * LCR_H.FEN by con_rx_fifo_on: setwise's vPL011 and QEMU's PL011 both
+ * transmit as they come and receive whatever CR says, and a real boot
+ * loader leaves the UART enabled.
  */
 #include "guest.h"
 
 #define UART_DR 0x00
 #define UART_FR 0x18
+#define UART_LCR_H 0x2c
+#define UART_LCR_H_FEN (1u << 4)
 #define UART_FR_TXFF (1u << 5)
+#define UART_FR_RXFE (1u << 4)
 
 unsigned g_failures;
 
@@ -19,6 +24,25 @@ static void uart_putc(char c)
     for (unsigned i = 0; i < 1000000 && (*fr & UART_FR_TXFF); i++) {
     }
     *dr = (uint8_t)c;
+}
+
+void con_rx_fifo_on(void)
+{
+    volatile uint32_t *lcr_h = (volatile uint32_t *)(GUEST_UART_BASE + UART_LCR_H);
+    uint32_t v = *lcr_h;
+    if (!(v & UART_LCR_H_FEN)) {
+        *lcr_h = v | UART_LCR_H_FEN;
+    }
+}
+
+int con_getc(void)
+{
+    volatile uint32_t *fr = (volatile uint32_t *)(GUEST_UART_BASE + UART_FR);
+    volatile uint32_t *dr = (volatile uint32_t *)(GUEST_UART_BASE + UART_DR);
+    if (*fr & UART_FR_RXFE) {
+        return -1;
+    }
+    return (int)(*dr & 0xff); /* bits 11:8 are the byte's error flags */
 }
 
 static void put_str(const char *s)

@@ -2,7 +2,8 @@
  * The test sequence every guest runs, one marker line per step (the list
  * and what each step proves: tests/guests/README.md). A failed check prints
  * "GUEST <name>: FAIL <what>" and the sequence goes on; it always ends with
- * "done" and PSCI SYSTEM_OFF.
+ * "done" and PSCI SYSTEM_OFF. Two optional steps run when the words
+ * "reboot-once" / "echo-input" are in /chosen/bootargs.
  */
 #include "guest.h"
 
@@ -39,6 +40,80 @@ static ulong step_dtb(void)
         con_fail("dtb %8x magic %8x", dtb, (ulong)magic);
     }
     return dtb;
+}
+
+/* The optional steps /chosen/bootargs asks for. */
+#define OPT_REBOOT_ONCE 1u
+#define OPT_ECHO_INPUT  2u
+
+static unsigned step_options(ulong dtb)
+{
+    if (fdt_magic(dtb) != FDT_MAGIC) {
+        return 0; /* step_dtb has said so */
+    }
+    const volatile uint8_t *args;
+    uint32_t len;
+    int r = fdt_chosen_bootargs(dtb, &args, &len);
+    if (r < 0) {
+        con_fail("bootargs: cannot walk the dtb (error %u)", (ulong)-r);
+        return 0;
+    }
+    if (r == 0) {
+        return 0;
+    }
+    unsigned opts = 0;
+    if (bootargs_has_word(args, len, "reboot-once")) {
+        opts |= OPT_REBOOT_ONCE;
+    }
+    if (bootargs_has_word(args, len, "echo-input")) {
+        opts |= OPT_ECHO_INPUT;
+    }
+    return opts;
+}
+
+static int ranges_overlap(ulong a, ulong a_size, ulong b, ulong b_size)
+{
+    return a < b + b_size && b < a + a_size;
+}
+
+/* Both magic words, cleaned to the point of coherency: they must be in
+   memory, not only in a cache, when the domain restarts with caches off. */
+static void reboot_mark(volatile uint32_t *mark, uint32_t word0, uint32_t word1)
+{
+    mark[0] = word0;
+    mark[1] = word1;
+    arch_barrier();
+    arch_clean_dcache_line((ulong)mark);
+}
+
+/*
+ * reboot-once: the first boot leaves (magic, ~magic) at
+ * GUEST_REBOOT_MAGIC_IPA and asks for PSCI SYSTEM_RESET; the domain starts
+ * again from its images with RAM kept, so the second boot finds the words,
+ * clears them and goes on. A boot that finds them without having rebooted
+ * is impossible: setwise zeroes a domain's RAM when it creates it.
+ */
+static void step_reboot(ulong dtb)
+{
+    volatile uint32_t *mark = (volatile uint32_t *)GUEST_REBOOT_MAGIC_IPA;
+    ulong image = arch_image_start();
+    ulong dtb_size = fdt_total_size(dtb);
+    if (ranges_overlap(GUEST_REBOOT_MAGIC_IPA, 8, image, arch_image_size()) ||
+        ranges_overlap(GUEST_REBOOT_MAGIC_IPA, 8, dtb, dtb_size ? dtb_size : 1)) {
+        con_fail("reboot: the mark at %8x is inside the image (%8x) or the dtb (%8x); not rebooting",
+                 (ulong)GUEST_REBOOT_MAGIC_IPA, image, dtb);
+        return;
+    }
+    if (mark[0] == GUEST_REBOOT_MAGIC && mark[1] == ~GUEST_REBOOT_MAGIC) {
+        reboot_mark(mark, 0, 0);
+        con_line("rebooted ok");
+        return;
+    }
+    reboot_mark(mark, GUEST_REBOOT_MAGIC, ~GUEST_REBOOT_MAGIC);
+    con_line("rebooting");
+    int32_t r = psci(PSCI_SYSTEM_RESET, 0, 0, 0);
+    reboot_mark(mark, 0, 0);
+    con_fail("reboot: SYSTEM_RESET returned %8x", (ulong)(uint32_t)r);
 }
 
 static void step_psci(void)
@@ -141,6 +216,46 @@ static void step_wfi(void)
     con_line("wfi ok");
 }
 
+/*
+ * echo-input: reads one line from the UART, polling (no interrupts), up to
+ * '\r' or '\n' or GUEST_ECHO_MAX bytes, for GUEST_ECHO_SECONDS by the
+ * counter (and a loop bound in case the counter does not run), and prints
+ * it back. Control characters and bytes from 0x7f up are shown as '.'.
+ */
+static void step_echo(void)
+{
+    char line[GUEST_ECHO_MAX + 1];
+    unsigned n = 0;
+    int ended = 0;
+    con_rx_fifo_on(); /* before the prompt: nothing is sent before it */
+    con_line("type a line");
+    uint64_t freq = arch_counter_freq();
+    uint64_t start = arch_counter();
+    for (uint32_t i = 0; i < (1u << 28) && !ended; i++) {
+        int c = con_getc();
+        if (c < 0) {
+            if (freq && arch_counter() - start > GUEST_ECHO_SECONDS * freq) {
+                break;
+            }
+            continue;
+        }
+        if (c == '\r' || c == '\n') {
+            ended = 1;
+        } else {
+            line[n++] = (char)(c < 0x20 || c >= 0x7f ? '.' : c);
+            ended = n == GUEST_ECHO_MAX;
+        }
+    }
+    line[n] = 0;
+    if (ended) {
+        con_line("got '%s'", line);
+    } else if (n) {
+        con_fail("echo timeout after '%s'", line);
+    } else {
+        con_fail("echo timeout");
+    }
+}
+
 /* Waits for the secondary's flag: ~5 s by the counter, and a loop bound in
    case the counter does not run. */
 static int wait_secondary(void)
@@ -209,9 +324,16 @@ static void step_cpu_on(ulong dtb)
 void guest_main(void)
 {
     ulong dtb = step_dtb();
+    unsigned opts = step_options(dtb);
+    if (opts & OPT_REBOOT_ONCE) {
+        step_reboot(dtb);
+    }
     step_psci();
     step_abort();
     step_wfi();
+    if (opts & OPT_ECHO_INPUT) {
+        step_echo();
+    }
     step_cpu_on(dtb);
     con_line("done");
     guest_halt();

@@ -29,6 +29,7 @@ typedef unsigned long ulong; /* register width: 32 or 64 bits */
 #define PSCI_CPU_ON_32      0x84000003ul
 #define PSCI_CPU_ON_64      0xc4000003ul
 #define PSCI_SYSTEM_OFF     0x84000008ul
+#define PSCI_SYSTEM_RESET   0x84000009ul
 #define PSCI_BAD_FUNCTION   0x8400fffful /* in the PSCI range, never assigned */
 #define PSCI_SUCCESS        0
 #define PSCI_NOT_SUPPORTED  (-1)
@@ -45,6 +46,15 @@ void con_line(const char *fmt, ...);
 /* A failed check: "GUEST <name>: FAIL <fmt>", counted. */
 void con_fail(const char *fmt, ...);
 extern unsigned g_failures;
+/* The next received byte (FR.RXFE clear: read DR), or -1 if none is waiting. */
+int con_getc(void);
+/*
+ * Sets LCR_H.FEN, the receive FIFO (32 bytes on setwise's vPL011, 16 on
+ * QEMU's PL011). Without it the receive side holds one byte, and a byte
+ * that arrives before the previous one is read is lost (setwise drops it):
+ * a vCPU thread descheduled for a few tens of ms on a busy host is enough.
+ */
+void con_rx_fifo_on(void);
 
 /* ---- fdt.c: just enough of the flattened device tree (DTSpec 0.3 ch. 5) ---- */
 
@@ -62,6 +72,15 @@ struct fdt_cpus {
 uint32_t fdt_magic(ulong dtb);
 /* Walks the structure block; 0 on success, < 0 if the blob is malformed. */
 int fdt_find_cpus(ulong dtb, struct fdt_cpus *out);
+/* The header's totalsize, or 0 if the magic is wrong. */
+uint32_t fdt_total_size(ulong dtb);
+/* /chosen's "bootargs" property (not NUL-terminated for certain): 1 and
+   *args, *len set if found; 0 if not there; < 0 if the blob is malformed. */
+int fdt_chosen_bootargs(ulong dtb, const volatile uint8_t **args, uint32_t *len);
+/* Whether `word` is one of the blank-separated words of args[0..len)
+   (only the first BOOTARGS_MAX bytes are looked at). */
+#define BOOTARGS_MAX 1024u
+int bootargs_has_word(const volatile uint8_t *args, uint32_t len, const char *word);
 
 /* ---- guest.c: the test sequence ---- */
 
@@ -108,6 +127,11 @@ uint64_t arch_counter(void);             /* CNTVCT */
 uint32_t arch_counter_freq(void);        /* CNTFRQ */
 void arch_barrier(void);                 /* DSB SY */
 void arch_vtimer(uint32_t ticks);        /* ticks != 0: fire in `ticks`; 0: disable */
+/* Cleans the data cache line holding addr to the point of coherency, then DSB. */
+void arch_clean_dcache_line(ulong addr);
+/* This image's size as its boot header gives it (zImage end word, Image
+   image_size): the whole file, stacks included. */
+ulong arch_image_size(void);
 
 /* head.S */
 long arch_psci(ulong fn, ulong a1, ulong a2, ulong a3);
@@ -116,5 +140,6 @@ long arch_psci(ulong fn, ulong a1, ulong a2, ulong a3);
 uint32_t arch_probe_load(ulong addr, uint32_t sentinel);
 void arch_wfi(void);
 ulong arch_secondary_entry(void);        /* CPU_ON entry point (bit 0 = Thumb) */
+ulong arch_image_start(void);            /* run-time address of the image's first byte */
 
 #endif

@@ -30,4 +30,22 @@
 /* The value the primary passes as CPU_ON context_id. */
 #define SECONDARY_CONTEXT   0x5e7c0de1
 
+/*
+ * reboot-once: the two words (magic, ~magic) at this IPA say "the reboot
+ * has happened". RAM base + 8 MiB is outside everything a loader puts in
+ * guest RAM of 32 MiB or more: under setwise the arm64 Image sits at the
+ * RAM base (under 1 MiB), the zImage at half of RAM (RAM < 256 MiB, so at
+ * 16 MiB or higher) or at 128 MiB, the DTB and initrd just below min(RAM
+ * end, base + 512 MiB); bare QEMU puts a zImage at base + 64 KiB, an Image
+ * at base + 2 MiB and its DTB at half of RAM or at 128 MiB. (Base + 16 MiB
+ * would not do: that is where setwise puts the zImage of a 32 MiB guest.)
+ * The guest still checks at run time that its image and DTB are clear of it.
+ */
+#define GUEST_REBOOT_MAGIC_IPA  0x40800000
+#define GUEST_REBOOT_MAGIC      0x5e7b007eu
+
+/* echo-input: the longest line kept, and how long to wait for it. */
+#define GUEST_ECHO_MAX          64
+#define GUEST_ECHO_SECONDS      10
+
 #endif

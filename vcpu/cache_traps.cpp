@@ -1,0 +1,283 @@
+#include "vcpu/cache_traps.hpp"
+
+#include "arch/arm32/cp15.hpp"
+#include "arch/arm32/regs32.hpp"
+#include "arch/arm64/iss.hpp"
+#include "arch/arm64/sysreg.hpp"
+#include "cache/setway.hpp"
+#include "setwise/spinlock.hpp"
+#include "vcpu/domain.hpp"
+
+namespace setwise::vcpu {
+
+using arm64::ExceptionFrame;
+using arm64::Syndrome;
+
+namespace {
+
+constexpr u64 kHcrTvm = u64{1} << 26;
+constexpr u64 kSctlrM = u64{1} << 0;
+constexpr u64 kSctlrC = u64{1} << 2;
+
+bool from_aarch32(const ExceptionFrame& f) { return (f.spsr & 0x10) != 0; }
+
+// ESR's Rt/Rt2 are the AArch64 view of the register (DDI 0487 D19.2.41).
+u64 reg(const ExceptionFrame& f, unsigned rt) {
+    if (rt >= 31) return 0;
+    return from_aarch32(f) ? f.x[rt] & 0xffff'ffff : f.x[rt];
+}
+void set_reg(ExceptionFrame& f, unsigned rt, u64 value) {
+    if (rt < 31) f.x[rt] = from_aarch32(f) ? value & 0xffff'ffff : value;
+}
+
+void advance(ExceptionFrame& f, const Syndrome& s) {
+    if (from_aarch32(f)) {
+        const arm32::Retired r = arm32::retire_instruction(f.elr, f.spsr, s.il32);
+        f.elr = r.elr;
+        f.spsr = r.spsr;
+    } else {
+        f.elr += 4;
+    }
+}
+
+void write_hcr(Vcpu& v) {
+    SW_WRITE_SYSREG(hcr_el2, v.hcr);
+    arm64::isb();
+}
+
+bool caches_on(u64 sctlr) { return (sctlr & (kSctlrM | kSctlrC)) == (kSctlrM | kSctlrC); }
+
+// One batch for the domain, on the way back to this vCPU.
+void batch(Vcpu& v) {
+    Domain& d = v.domain();
+    if (d.p2m == nullptr) return;
+    auto held = d.batch_lock.lock();
+    const cache::BatchResult r = cache::run_batch(*d.p2m, d.ram, d.flush, [] { cpu_relax(); });
+    d.figures.add_batch(r);
+}
+
+// A set/way operation (KVM's and Xen's policy): the first one while TVM is
+// not armed is a batch and arms TVM; the rest of the guest's loop retires
+// without work. A read of these write-only operations is undefined.
+bool setway(Vcpu& v, ExceptionFrame& f, const Syndrome& s, cache::SetWayKind kind, bool read) {
+    if (read) return false;
+    Domain& d = v.domain();
+    d.figures.count_trap(kind);
+    if ((v.hcr & kHcrTvm) == 0) {
+        batch(v);
+        v.hcr |= kHcrTvm;
+        write_hcr(v);
+    }
+    advance(f, s);
+    return true;
+}
+
+// A trapped write to SCTLR: emulate it, and when the caches go on or off,
+// batch (what was cached may now be read uncached, or the other way round);
+// once they are on, stop trapping (KVM's kvm_toggle_cache, Xen's
+// p2m_toggle_cache).
+void sctlr_write(Vcpu& v, u64 value, bool aarch32) {
+    const u64 old = SW_READ_SYSREG(sctlr_el1);
+    const u64 next = aarch32 ? (old & ~u64{0xffff'ffff}) | (value & 0xffff'ffff) : value;
+    SW_WRITE_SYSREG(sctlr_el1, next);
+    arm64::isb();
+    const bool was = caches_on(old);
+    const bool now = caches_on(next);
+    Domain& d = v.domain();
+    if (was != now) {
+        d.figures.toggles.fetch_add(1, std::memory_order_relaxed);
+        batch(v);
+    }
+    if (now && (v.hcr & kHcrTvm) != 0) {
+        v.hcr &= ~kHcrTvm;
+        write_hcr(v);
+    }
+}
+
+u64 low(u64 old, u64 v32) { return (old & ~u64{0xffff'ffff}) | (v32 & 0xffff'ffff); }
+u64 high(u64 old, u64 v32) { return (old & 0xffff'ffff) | ((v32 & 0xffff'ffff) << 32); }
+
+// CCSIDR as this vCPU sees it for its CSSELR.
+u64 guest_ccsidr(const Vcpu& v) {
+    SW_WRITE_SYSREG(csselr_el1, v.csselr);
+    arm64::isb();
+    const u64 host = SW_READ_SYSREG(ccsidr_el1);
+    return v.domain().minimal_geometry ? cache::minimal_ccsidr(host) : host;
+}
+
+} // namespace
+
+bool resolve_tracking_fault(Vcpu& v, Ipa ipa) {
+    Domain& d = v.domain();
+    if (d.p2m == nullptr || !d.flush.tracking) return false;
+    const Result<bool> r = d.p2m->resolve_fault(ipa);
+    return r.ok() && r.value();
+}
+
+bool handle_sysreg_cache_trap(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
+    const arm64::SysRegIss iss(s.iss);
+    const unsigned rt = static_cast<unsigned>(iss.get<arm64::SysRegIss::rt>());
+    const bool read = iss.is_read();
+    const u64 value = reg(f, rt);
+    Domain& d = v.domain();
+    namespace r = arm64::sysreg;
+    const arm64::SysRegKey key = iss.key();
+
+    if (key == r::kDcIsw) return setway(v, f, s, cache::SetWayKind::invalidate, read);
+    if (key == r::kDcCsw) return setway(v, f, s, cache::SetWayKind::clean, read);
+    if (key == r::kDcCisw) return setway(v, f, s, cache::SetWayKind::clean_invalidate, read);
+
+    if (key == r::kCcsidrEl1 || key == r::kClidrEl1 || key == r::kCtrEl0 || key == r::kCsselrEl1) {
+        d.figures.id_traps.fetch_add(1, std::memory_order_relaxed);
+        if (key == r::kCsselrEl1) {
+            if (read) {
+                set_reg(f, rt, v.csselr);
+            } else {
+                v.csselr = value & 0xf; // Level[3:1], InD[0]
+            }
+        } else if (read) {
+            if (key == r::kCcsidrEl1) set_reg(f, rt, guest_ccsidr(v));
+            if (key == r::kClidrEl1) set_reg(f, rt, SW_READ_SYSREG(clidr_el1));
+            if (key == r::kCtrEl0) set_reg(f, rt, SW_READ_SYSREG(ctr_el0));
+        } else {
+            return false; // the ID registers are read-only
+        }
+        advance(f, s);
+        return true;
+    }
+
+    // TVM traps writes only (TRVM, not set, would trap reads).
+    if (read) return false;
+    bool handled = true;
+    if (key == r::kSctlrEl1) {
+        sctlr_write(v, value, false);
+    } else if (key == r::kTtbr0El1) {
+        SW_WRITE_SYSREG(ttbr0_el1, value);
+    } else if (key == r::kTtbr1El1) {
+        SW_WRITE_SYSREG(ttbr1_el1, value);
+    } else if (key == r::kTcrEl1) {
+        SW_WRITE_SYSREG(tcr_el1, value);
+    } else if (key == r::kEsrEl1) {
+        SW_WRITE_SYSREG(esr_el1, value);
+    } else if (key == r::kFarEl1) {
+        SW_WRITE_SYSREG(far_el1, value);
+    } else if (key == r::kAfsr0El1) {
+        SW_WRITE_SYSREG(afsr0_el1, value);
+    } else if (key == r::kAfsr1El1) {
+        SW_WRITE_SYSREG(afsr1_el1, value);
+    } else if (key == r::kMairEl1) {
+        SW_WRITE_SYSREG(mair_el1, value);
+    } else if (key == r::kAmairEl1) {
+        SW_WRITE_SYSREG(amair_el1, value);
+    } else if (key == r::kContextidrEl1) {
+        SW_WRITE_SYSREG(contextidr_el1, value);
+    } else {
+        handled = false;
+    }
+    if (!handled) return false;
+    d.figures.tvm_traps.fetch_add(1, std::memory_order_relaxed);
+    arm64::isb();
+    advance(f, s);
+    return true;
+}
+
+bool handle_cp15_cache_trap(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
+    const arm32::Cp15Iss iss(s.iss);
+    const unsigned rt = static_cast<unsigned>(iss.get<arm32::Cp15Iss::rt>());
+    const bool read = iss.is_read();
+    const u64 value = reg(f, rt);
+    Domain& d = v.domain();
+    namespace c = arm32::cp15;
+    const arm32::Cp15Key key = iss.key();
+
+    if (key == c::kDcisw) return setway(v, f, s, cache::SetWayKind::invalidate, read);
+    if (key == c::kDccsw) return setway(v, f, s, cache::SetWayKind::clean, read);
+    if (key == c::kDccisw) return setway(v, f, s, cache::SetWayKind::clean_invalidate, read);
+
+    if (key == c::kCcsidr || key == c::kClidr || key == c::kCtr || key == c::kCsselr) {
+        d.figures.id_traps.fetch_add(1, std::memory_order_relaxed);
+        if (key == c::kCsselr) {
+            if (read) {
+                set_reg(f, rt, v.csselr);
+            } else {
+                v.csselr = value & 0xf;
+            }
+        } else if (read) {
+            if (key == c::kCcsidr) set_reg(f, rt, guest_ccsidr(v));
+            if (key == c::kClidr) set_reg(f, rt, SW_READ_SYSREG(clidr_el1));
+            if (key == c::kCtr) set_reg(f, rt, SW_READ_SYSREG(ctr_el0));
+        } else {
+            return false;
+        }
+        advance(f, s);
+        return true;
+    }
+
+    if (read) return false;
+    // The AArch32 views of the EL1 registers (DDI 0487, "Mapping of AArch32
+    // system registers to AArch64"): 32-bit halves of the AArch64 ones,
+    // DACR and IFSR in their own EL2-visible registers.
+    bool handled = true;
+    if (key == c::kSctlr) {
+        sctlr_write(v, value, true);
+    } else if (key == c::kTtbr0) {
+        SW_WRITE_SYSREG(ttbr0_el1, low(SW_READ_SYSREG(ttbr0_el1), value));
+    } else if (key == c::kTtbr1) {
+        SW_WRITE_SYSREG(ttbr1_el1, low(SW_READ_SYSREG(ttbr1_el1), value));
+    } else if (key == c::kTtbcr) {
+        SW_WRITE_SYSREG(tcr_el1, low(SW_READ_SYSREG(tcr_el1), value));
+    } else if (key == c::kDacr) {
+        SW_WRITE_SYSREG(dacr32_el2, value);
+    } else if (key == c::kDfsr) {
+        SW_WRITE_SYSREG(esr_el1, value);
+    } else if (key == c::kIfsr) {
+        SW_WRITE_SYSREG(ifsr32_el2, value);
+    } else if (key == c::kAdfsr) {
+        SW_WRITE_SYSREG(afsr0_el1, value);
+    } else if (key == c::kAifsr) {
+        SW_WRITE_SYSREG(afsr1_el1, value);
+    } else if (key == c::kDfar) {
+        SW_WRITE_SYSREG(far_el1, low(SW_READ_SYSREG(far_el1), value));
+    } else if (key == c::kIfar) {
+        SW_WRITE_SYSREG(far_el1, high(SW_READ_SYSREG(far_el1), value));
+    } else if (key == c::kPrrr) {
+        SW_WRITE_SYSREG(mair_el1, low(SW_READ_SYSREG(mair_el1), value));
+    } else if (key == c::kNmrr) {
+        SW_WRITE_SYSREG(mair_el1, high(SW_READ_SYSREG(mair_el1), value));
+    } else if (key == c::kAmair0) {
+        SW_WRITE_SYSREG(amair_el1, low(SW_READ_SYSREG(amair_el1), value));
+    } else if (key == c::kAmair1) {
+        SW_WRITE_SYSREG(amair_el1, high(SW_READ_SYSREG(amair_el1), value));
+    } else if (key == c::kContextidr) {
+        SW_WRITE_SYSREG(contextidr_el1, value);
+    } else {
+        handled = false;
+    }
+    if (!handled) return false;
+    d.figures.tvm_traps.fetch_add(1, std::memory_order_relaxed);
+    arm64::isb();
+    advance(f, s);
+    return true;
+}
+
+bool handle_cp15_64_cache_trap(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
+    const arm32::Cp15_64Iss iss(s.iss);
+    if (iss.is_read()) return false;
+    const u64 lo = reg(f, static_cast<unsigned>(iss.get<arm32::Cp15_64Iss::rt>()));
+    const u64 hi = reg(f, static_cast<unsigned>(iss.get<arm32::Cp15_64Iss::rt2>()));
+    const u64 value = (hi << 32) | lo;
+    namespace c = arm32::cp15;
+    if (iss.key() == c::kTtbr0_64) {
+        SW_WRITE_SYSREG(ttbr0_el1, value);
+    } else if (iss.key() == c::kTtbr1_64) {
+        SW_WRITE_SYSREG(ttbr1_el1, value);
+    } else {
+        return false;
+    }
+    v.domain().figures.tvm_traps.fetch_add(1, std::memory_order_relaxed);
+    arm64::isb();
+    advance(f, s);
+    return true;
+}
+
+} // namespace setwise::vcpu
