@@ -214,6 +214,11 @@ Result<void> load_images(Record& r) {
     const std::span<const u8> blob = SW_TRY(build_guest_dtb(spec, std::span<u8>(buffer, sizeof(buffer))));
     SW_TRY_VOID(copy_to_guest(r.p2m, r.dtb, blob.data(), blob.size()));
     arch::icache_invalidate_all();
+    // From here on the guest's touches are what a set/way batch cleans.
+    if (d.flush.tracking) {
+        const u64 hidden = r.p2m.track_all();
+        log::debug("{}: set/way tracking: {} top-level entries hidden", d.name, hidden);
+    }
     return {};
 }
 

@@ -4,7 +4,9 @@
 #include "arch/arm32/regs32.hpp"
 #include "arch/arm64/iss.hpp"
 #include "arch/arm64/sysreg.hpp"
+#include "arch/cpu.hpp"
 #include "cache/setway.hpp"
+#include "core/log.hpp"
 #include "setwise/spinlock.hpp"
 #include "vcpu/domain.hpp"
 
@@ -48,12 +50,22 @@ void write_hcr(Vcpu& v) {
 bool caches_on(u64 sctlr) { return (sctlr & (kSctlrM | kSctlrC)) == (kSctlrM | kSctlrC); }
 
 // One batch for the domain, on the way back to this vCPU.
-void batch(Vcpu& v) {
+u64 to_us(u64 ticks) {
+    const u64 hz = arch::counter_frequency();
+    return hz == 0 ? 0 : ticks * 1'000'000 / hz;
+}
+
+void batch(Vcpu& v, const char* why) {
     Domain& d = v.domain();
     if (d.p2m == nullptr) return;
     auto held = d.batch_lock.lock();
     const cache::BatchResult r = cache::run_batch(*d.p2m, d.ram, d.flush, [] { cpu_relax(); });
     d.figures.add_batch(r);
+    core::log::debug("{}: set/way batch {} ({}, vCPU{}): pages={} bytes={} leaves={} skipped={} chunks={} "
+                     "longest chunk={} us time={} us",
+                     d.name, d.figures.batches.load(std::memory_order_relaxed), why, v.id(), r.pages_cleaned,
+                     r.bytes_cleaned, r.leaves_cleaned, r.subtrees_skipped, r.chunks, to_us(r.longest_chunk_ticks),
+                     to_us(r.ticks));
 }
 
 // A set/way operation (KVM's and Xen's policy): the first one while TVM is
@@ -64,7 +76,7 @@ bool setway(Vcpu& v, ExceptionFrame& f, const Syndrome& s, cache::SetWayKind kin
     Domain& d = v.domain();
     d.figures.count_trap(kind);
     if ((v.hcr & kHcrTvm) == 0) {
-        batch(v);
+        batch(v, cache::setway_kind_name(kind));
         v.hcr |= kHcrTvm;
         write_hcr(v);
     }
@@ -86,7 +98,7 @@ void sctlr_write(Vcpu& v, u64 value, bool aarch32) {
     Domain& d = v.domain();
     if (was != now) {
         d.figures.toggles.fetch_add(1, std::memory_order_relaxed);
-        batch(v);
+        batch(v, now ? "caches on" : "caches off");
     }
     if (now && (v.hcr & kHcrTvm) != 0) {
         v.hcr &= ~kHcrTvm;

@@ -33,6 +33,18 @@ def unescape(text):
     return codecs.escape_decode(text.encode("utf-8"))[0]
 
 
+def check_ranges(ranges, text):
+    """None when every --range holds, else the failure verdict."""
+    for regex, lo, hi in ranges:
+        found = list(re.finditer(regex, text, re.M))
+        if not found:
+            return "FAIL (no match for range /%s/)" % regex
+        value = int(found[-1].group(1), 0)
+        if not int(lo, 0) <= value <= int(hi, 0):
+            return "FAIL (/%s/ gave %d, outside [%s, %s])" % (regex, value, lo, hi)
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--name", required=True)
@@ -42,6 +54,9 @@ def main():
     ap.add_argument("--reject", action="append", default=[], help="regex that must never appear")
     ap.add_argument("--finish", required=True, help="regex of the final marker")
     ap.add_argument("--no-default-fail", action="store_true")
+    ap.add_argument("--range", nargs=3, action="append", default=[], metavar=("REGEX", "MIN", "MAX"),
+                    help="after the finish marker, the number REGEX's first group captures (its last "
+                         "match) must lie in [MIN, MAX]")
     ap.add_argument("--unordered", action="store_true",
                     help="the --expect patterns may appear in any order (guests running side by side)")
     ap.add_argument("--send-after", nargs=2, action="append", default=[], metavar=("REGEX", "TEXT"),
@@ -142,7 +157,7 @@ def main():
             if next_expect == len(expect_res):
                 m = finish_re.search(text, pos)
                 if m:
-                    verdict = "PASS"
+                    verdict = check_ranges(a.range, text) or "PASS"
     finally:
         if proc.poll() is None:
             try:

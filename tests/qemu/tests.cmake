@@ -16,7 +16,7 @@ set(QEMU_TIMEOUT 90)
 #   seen and the previous pair's text is typed (run_qemu_test.py
 #   --send-after; Python escapes, so "\\r" and "\\x01" in CMake source).
 function(add_qemu_test)
-    cmake_parse_arguments(T "NO_DEFAULT_FAIL;VIRT;UNORDERED" "NAME;FINISH;TIMEOUT" "EXPECT;REJECT;QEMU;SEND" ${ARGN})
+    cmake_parse_arguments(T "NO_DEFAULT_FAIL;VIRT;UNORDERED" "NAME;FINISH;TIMEOUT" "EXPECT;REJECT;QEMU;SEND;RANGE" ${ARGN})
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT ${QEMU_TIMEOUT})
     endif()
@@ -33,6 +33,18 @@ function(add_qemu_test)
     if(T_UNORDERED)
         list(APPEND args --unordered)
     endif()
+    # RANGE: triples regex;min;max (the regex's first group, last match).
+    list(LENGTH T_RANGE nrange)
+    set(i 0)
+    while(i LESS nrange)
+        math(EXPR j "${i} + 1")
+        math(EXPR k "${i} + 2")
+        list(GET T_RANGE ${i} re)
+        list(GET T_RANGE ${j} lo)
+        list(GET T_RANGE ${k} hi)
+        list(APPEND args --range ${re} ${lo} ${hi})
+        math(EXPR i "${i} + 3")
+    endwhile()
     list(LENGTH T_SEND n_send)
     math(EXPR odd "${n_send} % 2")
     if(odd)
@@ -295,3 +307,76 @@ add_qemu_test(NAME console_focus_two_domains VIRT
     QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio
          --domain "name=domA,kernel=${GUEST_DIR}/guest-a32-arm.zimg,memory=64M,vcpus=1,vpl011,bootargs=echo-input"
          --domain "name=domB,kernel=${GUEST_DIR}/guest-a64.img,memory=64M,vcpus=1,vpl011,bootargs=echo-input")
+
+# ---- Set/way emulation (docs/set-way.md) ----------------------------------
+# The set/way guests (tests/guests/setway) enable their caches, write a
+# 64-page payload, clean everything by set/way, turn the caches off and read
+# it back (the zImage decompressor's pattern). QEMU models no caches: these
+# tests check setwise's own figures - how many traps, batches and pages.
+# `loglvl=debug` prints one line per batch.
+
+# add_setway_test(NAME <n> GUEST <file> ISA <a32|a64> [APPEND <cmdline>]
+#                 [DOMAIN_EXTRA <spec>] EXPECT <re>... RANGE <re;min;max>...)
+function(add_setway_test)
+    cmake_parse_arguments(S "" "NAME;GUEST;ISA;APPEND;DOMAIN_EXTRA;VCPUS" "EXPECT;RANGE" ${ARGN})
+    if(NOT S_VCPUS)
+        set(S_VCPUS 1)
+    endif()
+    add_qemu_test(NAME ${S_NAME} VIRT UNORDERED TIMEOUT 240
+        REJECT "GUEST [-a-z0-9]+: FAIL"
+        EXPECT "GUEST sw-${S_ISA}: decompress ok pages=64" ${S_EXPECT} "GUEST sw-${S_ISA}: done"
+        RANGE ${S_RANGE}
+        FINISH "all domains have ended: powering off"
+        QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio --append "loglvl=debug ${S_APPEND}"
+             --domain "name=sw,kernel=${GUEST_DIR}/${S_GUEST},memory=64M,vcpus=${S_VCPUS},vpl011${S_DOMAIN_EXTRA}")
+endfunction()
+
+foreach(isa a32 a64)
+    if(isa STREQUAL "a32")
+        set(img guest-sw-a32.zimg)
+    else()
+        set(img guest-sw-a64.img)
+    endif()
+    # Defaults: minimal geometry, tracking on, 4 KiB granule. A clean-all is
+    # one trap per level; the first batch cleans the touched pages only:
+    # the 64 payload pages and the guest's own (image, stack, tables, DTB).
+    add_setway_test(NAME setway_${isa}_tracked GUEST ${img} ISA ${isa}
+        EXPECT "GUEST sw-${isa}: geometry L1 1x1 L2 1x1 ops=2"
+               "sw: set/way batch 1 \\(DC CISW, vCPU0\\): pages="
+               "sw: set/way: tracking on, traps isw=1 csw=0 cisw=2, batches=2, toggles=1"
+        RANGE "sw: set/way batch 1 [^\n]*pages=([0-9]+)" 64 256
+              "sw: set/way: pages cleaned=([0-9]+)" 64 512)
+    # Tracking off: every batch cleans all 64 MiB (16384 pages), as KVM does.
+    add_setway_test(NAME setway_${isa}_untracked GUEST ${img} ISA ${isa} APPEND "sw-tracking=off"
+        EXPECT "sw: set/way: tracking off, traps isw=1 csw=0 cisw=2, batches=2"
+        RANGE "sw: set/way batch 1 [^\n]*pages=([0-9]+)" 16384 16384
+              "sw: set/way: pages cleaned=([0-9]+)" 32768 32768)
+    # Native geometry: the guest walks QEMU's Cortex-A57 caches, 256x2 + 2048x16
+    # = 33,280 DC CISW and 512 DC ISW, every one a trap (hardware-facts.md).
+    add_setway_test(NAME setway_${isa}_native GUEST ${img} ISA ${isa} APPEND "sw-geometry=native"
+        EXPECT "GUEST sw-${isa}: geometry L1 256x2 L2 2048x16 ops=33280"
+               "sw: set/way: tracking on, traps isw=512 csw=0 cisw=33280, batches=2")
+endforeach()
+
+# Block granule: a touched 2 MiB block costs 512 pages.
+add_setway_test(NAME setway_a32_block GUEST guest-sw-a32.zimg ISA a32 APPEND "sw-granule=block"
+    EXPECT "sw: set/way batch 1 "
+    RANGE "sw: set/way batch 1 [^\n]*pages=([0-9]+)" 512 4096
+          "sw: set/way batch 1 [^\n]*leaves=([0-9]+)" 1 8)
+# The domain's own setwise,sw-tracking overrides the command line.
+add_setway_test(NAME setway_domain_override GUEST guest-sw-a32.zimg ISA a32 DOMAIN_EXTRA ",sw-tracking=off"
+    EXPECT "sw: set/way: tracking off")
+# Two vCPUs: vCPU 1 keeps counting while vCPU 0 issues batch after batch.
+foreach(isa a32 a64)
+    if(isa STREQUAL "a32")
+        set(img guest-sw-a32.zimg)
+    else()
+        set(img guest-sw-a64.img)
+    endif()
+    add_qemu_test(NAME setway_${isa}_progress VIRT TIMEOUT 300
+        REJECT "GUEST [-a-z0-9]+: FAIL"
+        EXPECT "GUEST sw-${isa}: progress ok" "GUEST sw-${isa}: done" "sw: set/way: tracking on"
+        FINISH "all domains have ended: powering off"
+        QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio
+             --domain "name=sw,kernel=${GUEST_DIR}/${img},memory=64M,vcpus=2,vpl011")
+endforeach()

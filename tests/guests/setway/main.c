@@ -29,10 +29,16 @@ static struct sw_geometry g_geo;
 
 /*
  * Room for the identity map: the AArch32 section table is 16 KiB and must
- * be 16 KiB aligned, which the image's load address does not promise, so
- * sw_build_tables aligns inside this buffer at run time.
+ * be 16 KiB aligned, the AArch64 level-1 table 4 KiB aligned, which the
+ * image's load address does not promise, so sw_build_tables aligns inside
+ * this buffer at run time.
  */
-static uint8_t g_table_buf[32u << 10] __attribute__((aligned(8)));
+#ifdef __aarch64__
+#define SW_TABLE_BUF (8u << 10)
+#else
+#define SW_TABLE_BUF (32u << 10)
+#endif
+static uint8_t g_table_buf[SW_TABLE_BUF] __attribute__((aligned(8)));
 static ulong g_table;
 
 static uint64_t g_freq;   /* CNTFRQ, or a stand-in if it reads 0 */
