@@ -74,7 +74,9 @@ struct FlushConfig {
 };
 
 // One whole batch over `p2m`, whose RAM is `ram`. Tracking on: the tracked
-// walk (P2m::flush_step), which also re-hides everything at its end.
+// walk (P2m::flush_step), which hides each unit as it cleans it; pages a
+// vCPU revealed behind the cursor stay valid for the next batch (nothing is
+// re-hidden wholesale at the end: that would lose them).
 // Tracking off: every RAM leaf of [ram.base, ram.end()). Each leaf is
 // cleaned and invalidated by VA through the hypervisor's map of RAM
 // (mm::va_of), then the I-cache is invalidated: a guest may execute what it

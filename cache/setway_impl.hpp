@@ -36,7 +36,11 @@ BatchResult run_batch(p2m::P2m& p2m, IpaRange ram, const FlushConfig& config, Be
             u64 chunk = 0;
             while (ipa < ram.end() && chunk < budget) {
                 const Result<p2m::Translation> t = p2m.translate(ipa);
-                if (!t.ok()) {
+                const bool ram_leaf = t.ok() && t.value().type == p2m::MappingType::ram;
+                if (!ram_leaf) {
+                    // A hole, or a device passed through: nothing of the
+                    // guest's memory to clean (DC CIVAC on device memory
+                    // is not what a set/way flush means).
                     ipa += kPageSize;
                     continue;
                 }
