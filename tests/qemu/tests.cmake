@@ -380,3 +380,21 @@ foreach(isa a32 a64)
         QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio
              --domain "name=sw,kernel=${GUEST_DIR}/${img},memory=64M,vcpus=2,vpl011")
 endforeach()
+
+# The `s` debug key: with the focus moved to setwise (Ctrl-a three times),
+# `s` prints every live domain's set/way figures; focus goes back and the
+# guest finishes its line.
+add_qemu_test(NAME debug_key_figures VIRT
+    REJECT "GUEST [-a-z0-9]+: FAIL"
+    EXPECT "GUEST a32-arm: type a line"
+           "console input to setwise \\("
+           "guest: set/way: tracking on, traps isw=0 csw=0 cisw=0, batches=0"
+           "console input to guest \\("
+           "GUEST a32-arm: got 'ok'"
+    SEND "GUEST a32-arm: type a line" "\\x01\\x01\\x01"
+         "console input to setwise \\(" "s"
+         "guest: set/way: pages cleaned=" "\\x01\\x01\\x01"
+         "console input to guest \\(" "ok\\r"
+    FINISH "all domains have ended: powering off"
+    QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio
+         --domain "name=guest,kernel=${GUEST_DIR}/guest-a32-arm.zimg,memory=64M,vcpus=1,vpl011,bootargs=echo-input")
