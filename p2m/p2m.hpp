@@ -71,7 +71,7 @@
 //      A guest write needs a valid path (H). track_all's precondition is
 //      that nothing is dirty. resolve_fault hides only what lies below a
 //      tracked entry, which (J) says is clean. A close hides a table only
-//      when no child is valid. A unit hides entry E and completes the
+//      when no child is valid, so no dirty page is below it. A unit hides entry E and completes the
 //      TLB invalidation, after which no CPU can write below E (H), and
 //      every write made through E before it has been observed (DDI 0487
 //      D8.13, "TLB maintenance instructions": a completed TLBI and DSB
