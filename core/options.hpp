@@ -36,8 +36,8 @@ inline constexpr std::array<std::string_view, 6> kLogThresholdNames{
 
 // `selftest=`: deliberate failures that show a diagnostic path works, for
 // the QEMU tests and for bringing up a new board.
-enum class SelfTest : u8 { none, el2_fault };
-inline constexpr std::array<std::string_view, 2> kSelfTestNames{"none", "el2-fault"};
+enum class SelfTest : u8 { none, el2_fault, ipi };
+inline constexpr std::array<std::string_view, 3> kSelfTestNames{"none", "el2-fault", "ipi"};
 
 // `sw-granule=`: how guest RAM is mapped while set/way tracking is on.
 enum class SwGranule : u8 { page, block };
@@ -186,7 +186,8 @@ inline constexpr std::array kOptions{
     enum_option<&Options::selftest>(
         "selftest", kSelfTestNames,
         "el2-fault: after boot, the boot CPU reads an unmapped address so the unexpected-"
-        "exception report can be seen; that CPU then halts."),
+        "exception report can be seen; that CPU then halts. ipi: after boot, the boot CPU "
+        "sends an SGI to every CPU, and each reports it took it."),
 };
 
 constexpr std::span<const OptionDesc> option_table() { return kOptions; }

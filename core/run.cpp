@@ -1,6 +1,7 @@
 #include "core/run.hpp"
 
 #include "arch/arm64/sysreg.hpp"
+#include "core/interrupts.hpp"
 #include "core/log.hpp"
 #include "core/percpu.hpp"
 #include "vcpu/domain.hpp"
@@ -118,6 +119,7 @@ void cpu_loop() {
     SW_WRITE_SYSREG(cnthctl_el2, vcpu::kCnthctlEl2);
     arm64::isb();
     for (;;) {
+        (void)drain_interrupts();
         if (me.index == 0 && g_console_poll != nullptr) g_console_poll();
         Vcpu* v = me.assigned.load(std::memory_order_acquire);
         if (v != nullptr && v->domain().state.load(std::memory_order_acquire) == vcpu::DomainState::running) {
@@ -136,6 +138,9 @@ void guest_exception(ExceptionFrame& frame, arm64::VectorKind kind) {
         log::error("CPU{}: exception from a lower EL with no vCPU entered", me.index);
         return;
     }
+    // A physical IRQ while the guest ran (HCR_EL2.IMO): handle it here, or
+    // it stays pending and traps again at once.
+    if (kind == arm64::VectorKind::lower64_irq || kind == arm64::VectorKind::lower32_irq) (void)drain_interrupts();
     if (vcpu::handle_exception(*v, frame, kind) == vcpu::TrapOutcome::resume) return;
 
     // The vCPU leaves this CPU: its state was set by the handler.

@@ -9,6 +9,7 @@
 
 #include "boot/boot_defs.h"
 #include "core/run.hpp"
+#include "core/interrupts.hpp"
 
 extern "C" char secondary_entry[];
 extern "C" char boot_stacks[];
@@ -109,6 +110,7 @@ SmpReport smp_bring_up(const MachineInfo& m, u32 maxcpus) {
 
 void secondary_start(u32 index) {
     PerCpu& me = cpu(index);
+    interrupts_init_cpu(index, me.mpidr);
     log::info("CPU{} online (MPIDR {:#x})", index, me.mpidr);
     me.state.store(CpuState::online, std::memory_order_release);
     cpu_loop();

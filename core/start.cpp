@@ -11,6 +11,7 @@
 #include "core/percpu.hpp"
 #include "core/console_mux.hpp"
 #include "core/domains.hpp"
+#include "core/interrupts.hpp"
 #include "core/run.hpp"
 #include "arch/cpu.hpp"
 #include "core/smp.hpp"
@@ -114,10 +115,12 @@ void start(const BootInfo& boot) {
 
     smp_init_boot_cpu();
     console().enable_locking();
+    (void)interrupts_init(m, *boot.hyp_map, cpu(0).mpidr);
     const SmpReport smp = smp_bring_up(m, g_options.maxcpus);
 
     print_banner(m, g_options, smp, *g_frames);
     log::info("boot complete: {} of {} CPUs online", smp.online, smp.listed);
+    if (g_options.selftest == SelfTest::ipi) ipi_selftest();
     if (g_options.selftest == SelfTest::el2_fault) {
         // Nothing is mapped at 512 GiB (RAM and devices are identity-mapped
         // far below): a translation fault at EL2, reported by exception.cpp.

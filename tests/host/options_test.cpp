@@ -89,7 +89,7 @@ TEST(OptionTable, DeclaresExactlyTheseOptions) {
     const OptionDesc* selftest = find_option("selftest");
     ASSERT_NE(selftest, nullptr);
     EXPECT_EQ(selftest->kind, OptionKind::enumeration);
-    ASSERT_EQ(selftest->choices.size(), 2u);
+    ASSERT_EQ(selftest->choices.size(), 3u);
     EXPECT_EQ(selftest->choices[0], "none");
     EXPECT_EQ(selftest->choices[1], "el2-fault");
 }

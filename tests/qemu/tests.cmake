@@ -398,3 +398,15 @@ add_qemu_test(NAME debug_key_figures VIRT
     FINISH "all domains have ended: powering off"
     QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio
          --domain "name=guest,kernel=${GUEST_DIR}/guest-a32-arm.zimg,memory=64M,vcpus=1,vpl011,bootargs=echo-input")
+
+# The physical GIC (issue: interrupts): every CPU's interface is set up at
+# boot; selftest=ipi has the boot CPU send an SGI to each online CPU.
+foreach(gic 2 3)
+    add_qemu_test(NAME ipi_gicv${gic} UNORDERED
+        EXPECT "GIC: v${gic} driver ready, [0-9]+ list registers"
+               "CPU0 took IPI \\(SGI 1\\)" "CPU1 took IPI \\(SGI 1\\)"
+               "CPU2 took IPI \\(SGI 1\\)" "CPU3 took IPI \\(SGI 1\\)"
+        FINISH "no domains configured: idling"
+        QEMU -M virt,virtualization=on,gic-version=${gic} ${QEMU_BASE} -smp 4 -kernel ${SETWISE_IMAGE}
+             -append "selftest=ipi")
+endforeach()
