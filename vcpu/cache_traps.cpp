@@ -117,6 +117,31 @@ u64 guest_ccsidr(const Vcpu& v) {
     return v.domain().minimal_geometry ? cache::minimal_ccsidr(host) : host;
 }
 
+// The cache identification registers (HCR_EL2.TID2), the same in both
+// execution states: CCSIDR as guest_ccsidr() says, CLIDR and CTR as the
+// host has them, CSSELR kept per vCPU. All but CSSELR are read-only.
+enum class IdReg : u8 { ccsidr, clidr, ctr, csselr };
+
+bool id_register(Vcpu& v, ExceptionFrame& f, const Syndrome& s, IdReg which, unsigned rt, bool read,
+                 u64 value) {
+    if (!read && which != IdReg::csselr) return false;
+    v.domain().figures.id_traps.fetch_add(1, std::memory_order_relaxed);
+    switch (which) {
+    case IdReg::ccsidr: set_reg(f, rt, guest_ccsidr(v)); break;
+    case IdReg::clidr: set_reg(f, rt, SW_READ_SYSREG(clidr_el1)); break;
+    case IdReg::ctr: set_reg(f, rt, SW_READ_SYSREG(ctr_el0)); break;
+    case IdReg::csselr:
+        if (read) {
+            set_reg(f, rt, v.csselr);
+        } else {
+            v.csselr = value & 0xf; // Level[3:1], InD[0]
+        }
+        break;
+    }
+    advance(f, s);
+    return true;
+}
+
 } // namespace
 
 bool resolve_tracking_fault(Vcpu& v, Ipa ipa) {
@@ -139,24 +164,10 @@ bool handle_sysreg_cache_trap(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     if (key == r::kDcCsw) return setway(v, f, s, cache::SetWayKind::clean, read);
     if (key == r::kDcCisw) return setway(v, f, s, cache::SetWayKind::clean_invalidate, read);
 
-    if (key == r::kCcsidrEl1 || key == r::kClidrEl1 || key == r::kCtrEl0 || key == r::kCsselrEl1) {
-        d.figures.id_traps.fetch_add(1, std::memory_order_relaxed);
-        if (key == r::kCsselrEl1) {
-            if (read) {
-                set_reg(f, rt, v.csselr);
-            } else {
-                v.csselr = value & 0xf; // Level[3:1], InD[0]
-            }
-        } else if (read) {
-            if (key == r::kCcsidrEl1) set_reg(f, rt, guest_ccsidr(v));
-            if (key == r::kClidrEl1) set_reg(f, rt, SW_READ_SYSREG(clidr_el1));
-            if (key == r::kCtrEl0) set_reg(f, rt, SW_READ_SYSREG(ctr_el0));
-        } else {
-            return false; // the ID registers are read-only
-        }
-        advance(f, s);
-        return true;
-    }
+    if (key == r::kCcsidrEl1) return id_register(v, f, s, IdReg::ccsidr, rt, read, value);
+    if (key == r::kClidrEl1) return id_register(v, f, s, IdReg::clidr, rt, read, value);
+    if (key == r::kCtrEl0) return id_register(v, f, s, IdReg::ctr, rt, read, value);
+    if (key == r::kCsselrEl1) return id_register(v, f, s, IdReg::csselr, rt, read, value);
 
     // TVM traps writes only (TRVM, not set, would trap reads).
     if (read) return false;
@@ -206,24 +217,10 @@ bool handle_cp15_cache_trap(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     if (key == c::kDccsw) return setway(v, f, s, cache::SetWayKind::clean, read);
     if (key == c::kDccisw) return setway(v, f, s, cache::SetWayKind::clean_invalidate, read);
 
-    if (key == c::kCcsidr || key == c::kClidr || key == c::kCtr || key == c::kCsselr) {
-        d.figures.id_traps.fetch_add(1, std::memory_order_relaxed);
-        if (key == c::kCsselr) {
-            if (read) {
-                set_reg(f, rt, v.csselr);
-            } else {
-                v.csselr = value & 0xf;
-            }
-        } else if (read) {
-            if (key == c::kCcsidr) set_reg(f, rt, guest_ccsidr(v));
-            if (key == c::kClidr) set_reg(f, rt, SW_READ_SYSREG(clidr_el1));
-            if (key == c::kCtr) set_reg(f, rt, SW_READ_SYSREG(ctr_el0));
-        } else {
-            return false;
-        }
-        advance(f, s);
-        return true;
-    }
+    if (key == c::kCcsidr) return id_register(v, f, s, IdReg::ccsidr, rt, read, value);
+    if (key == c::kClidr) return id_register(v, f, s, IdReg::clidr, rt, read, value);
+    if (key == c::kCtr) return id_register(v, f, s, IdReg::ctr, rt, read, value);
+    if (key == c::kCsselr) return id_register(v, f, s, IdReg::csselr, rt, read, value);
 
     if (read) return false;
     // The AArch32 views of the EL1 registers (DDI 0487, "Mapping of AArch32
