@@ -242,6 +242,8 @@ VcpuMask VgicDist::write_reg(const VgicState::Guard& g, u32 vcpu, const Decoded&
     case Kind::sgir: {
         if (v3) return 0;
         // IHI 0048B 4.3.15; NSATT means nothing without Security Extensions.
+        // Whether GICD_SGIR acts while GICD_CTLR disables forwarding is
+        // IMPLEMENTATION DEFINED: here the SGI is set pending and waits.
         const GicdSgir v(word);
         const u64 filter = v.get<GicdSgir::target_list_filter>();
         if (filter == 3) return 0; // reserved

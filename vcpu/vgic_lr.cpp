@@ -108,19 +108,20 @@ ListRegisterFile::SyncResult ListRegisterFile::sync(VgicState& state, std::span<
     // EOIcount first, while the listed interrupts are still marked listed:
     // it counts deactivations of interrupts that were in no LR.
     for (u32 i = 0; i < eoi_count && i < kMaxEoiCount; ++i) {
-        const std::optional<LrEntry> done = state.deactivate_unlisted(g, vcpu_);
+        const std::optional<VgicState::Deactivated> done = state.deactivate_unlisted(g, vcpu_);
         if (!done) {
             ++result.eois_unmatched;
             continue;
         }
         ++result.eois_unlisted;
+        result.kick |= done->kick;
         if (done->hw) result.hw_pintids[result.hw_count++] = done->pintid;
     }
     for (usize i = 0; i < used_; ++i) {
         const LrEntry& was = slots_[i];
         LrState now = was.state;
         if (i < lrs.size() && lrs[i].vintid == was.vintid) now = lrs[i].state;
-        state.fold(g, vcpu_, was, now);
+        result.kick |= state.fold(g, vcpu_, was, now);
         ++result.folded;
     }
     used_ = 0;

@@ -35,7 +35,9 @@
 // source, the pending part of an active software interrupt that is routed
 // elsewhere) get the LR's EOI bit: a maintenance interrupt when the guest
 // deactivates it. Software level-sensitive interrupts get it too, so the
-// line is sampled again after the guest's handler ran.
+// line is sampled again after the guest's handler ran. When sync() finds
+// that an SPI now waits for another vCPU (re-routed while listed here), it
+// names that vCPU in SyncResult::kick.
 //
 // Nothing is lost or duplicated: VgicState hands each listed interrupt's
 // pending latch (or v2 SGI source) to its LR, so an interrupt is pending in
@@ -109,6 +111,10 @@ public:
 
     struct SyncResult {
         usize folded = 0;          // LRs taken back
+        // Other vCPUs that now have an interrupt waiting: SPIs re-routed
+        // while in this vCPU's LRs, or deactivated here with their pending
+        // part routed elsewhere.
+        VcpuMask kick = 0;
         u32 eois_unlisted = 0;     // EOIcount deactivations applied
         u32 eois_unmatched = 0;    // EOIcount beyond any active interrupt
         // Physical INTIDs whose virtual interrupt was deactivated through

@@ -23,8 +23,8 @@ Result<VgicConfig> VgicConfig::create(VgicVersion version, std::span<const u64> 
     if (mpidrs.empty() || mpidrs.size() > max_vcpus) return Status::invalid_argument;
     // ITLinesNumber is 5 bits: at most 32 * 32 INTIDs, of which 32 are private.
     if (nr_spis < 32 || nr_spis > 992 || nr_spis % 32 != 0) return Status::invalid_argument;
-    // GICv2 needs at least 16 priority levels (IHI 0048B 3.3), GICv3 at
-    // least 16 too (IHI 0069H 4.8); GICH_LR's Priority field has 5 bits.
+    // At least 16 priority levels (IHI 0048B 3.3; IHI 0069H, "Interrupt
+    // prioritization"); GICH_LR's Priority field has 5 bits.
     const u32 max_bits = version == VgicVersion::v2 ? 5u : 8u;
     if (priority_bits < 4 || priority_bits > max_bits) return Status::invalid_argument;
 
@@ -78,8 +78,10 @@ void VgicState::reset_locked() {
             irq.hw = hw;
             irq.pintid = pintid;
             // SGIs are edge-triggered (ICFGR0 reads 0xaaaaaaaa). v2 SGIs are
-            // permanently enabled, as IHI 0048B 4.3.5 allows and GIC-400 does;
-            // Linux enables them anyway.
+            // permanently enabled: whether they can be disabled is
+            // IMPLEMENTATION DEFINED (IHI 0048B 4.3.5), and Linux enables
+            // them anyway. v3 SGIs reset disabled; Linux's gic_cpu_init
+            // enables them through GICR_ISENABLER0.
             irq.edge = i < vgic::kNrSgis;
             irq.enabled = !v3 && i < vgic::kNrSgis;
             irq.group1 = v3;
@@ -571,11 +573,14 @@ LrEntry VgicState::list(const Guard&, u32 vcpu, u32 intid) {
     e.hw = irq.hw;
     e.pintid = irq.hw ? irq.pintid : 0;
 
-    // Is there a pending instance the guest may take once this one is done,
-    // on this vCPU? (For an active interrupt its pending part waits for the
-    // deactivation; it must still be enabled and routed here.)
-    const bool deliverable = irq.enabled && (group_enables_ & (irq.group1 ? 2u : 1u)) != 0 &&
-                             (intid < vgic::kNrPrivate || irq.route == vcpu);
+    // Is there a pending instance the guest may take once this one is done?
+    // (For an active interrupt the pending part waits for the deactivation;
+    // it must be enabled, and routed here to share this LR. Routed
+    // elsewhere, it is held back: the deactivation must bring the guest out
+    // so that the other vCPU gets it.)
+    const bool enabled = irq.enabled && (group_enables_ & (irq.group1 ? 2u : 1u)) != 0;
+    const bool here = intid < vgic::kNrPrivate || irq.route == vcpu;
+    const bool deliverable = enabled && here;
     bool show_pending = false;
     bool held_back = false;
     if (v2_sgi(intid)) {
@@ -592,8 +597,10 @@ LrEntry VgicState::list(const Guard&, u32 vcpu, u32 intid) {
         }
         held_back = sources != 0;
         e.source = static_cast<u8>(source);
-    } else if (deliverable && pending(vcpu, intid)) {
-        if (irq.active && irq.hw) {
+    } else if (enabled && pending(vcpu, intid)) {
+        if (!here) {
+            held_back = true;
+        } else if (irq.active && irq.hw) {
             // Never pending and active with HW = 1: the physical GIC keeps
             // that pending state (IHI 0069H, ICH_LR<n>_EL2.State).
             held_back = true;
@@ -621,11 +628,11 @@ LrEntry VgicState::list(const Guard&, u32 vcpu, u32 intid) {
     return e;
 }
 
-void VgicState::fold(const Guard&, u32 vcpu, const LrEntry& listed, LrState now) {
+VcpuMask VgicState::fold(const Guard&, u32 vcpu, const LrEntry& listed, LrState now) {
     const u32 intid = listed.vintid;
-    if (!valid_target(intid, vcpu) || vcpu >= config_.nr_vcpus()) return;
+    if (!valid_target(intid, vcpu) || vcpu >= config_.nr_vcpus()) return 0;
     Irq& irq = at(vcpu, intid);
-    if (!irq.listed || irq.listed_on != vcpu) return;
+    if (!irq.listed || irq.listed_on != vcpu) return 0;
     if (!irq.active_written) {
         irq.active = lr_active(now);
         irq.active_on = irq.active ? static_cast<u8>(vcpu) : kNoVcpu;
@@ -642,9 +649,15 @@ void VgicState::fold(const Guard&, u32 vcpu, const LrEntry& listed, LrState now)
     irq.listed = false;
     irq.listed_on = kNoVcpu;
     irq.active_written = false;
+    return kick_elsewhere(vcpu, intid);
 }
 
-std::optional<LrEntry> VgicState::deactivate_unlisted(const Guard&, u32 vcpu) {
+VcpuMask VgicState::kick_elsewhere(u32 vcpu, u32 intid) const {
+    const u8 on = waiting_on(vcpu, intid);
+    return on != kNoVcpu && on != vcpu ? bit(on) : 0;
+}
+
+std::optional<VgicState::Deactivated> VgicState::deactivate_unlisted(const Guard&, u32 vcpu) {
     if (vcpu >= config_.nr_vcpus()) return std::nullopt;
     std::optional<u32> best;
     const auto consider = [&](u32 intid) {
@@ -658,14 +671,12 @@ std::optional<LrEntry> VgicState::deactivate_unlisted(const Guard&, u32 vcpu) {
     Irq& irq = at(vcpu, *best);
     irq.active = false;
     irq.active_on = kNoVcpu;
-    LrEntry e;
-    e.vintid = *best;
-    e.priority = irq.priority;
-    e.group1 = irq.group1;
-    e.hw = irq.hw;
-    e.pintid = irq.hw ? irq.pintid : 0;
-    e.source = v2_sgi(*best) ? irq.active_source : u8{0};
-    return e;
+    Deactivated d;
+    d.intid = *best;
+    d.hw = irq.hw;
+    d.pintid = irq.hw ? irq.pintid : 0;
+    d.kick = kick_elsewhere(vcpu, *best);
+    return d;
 }
 
 } // namespace setwise::vcpu

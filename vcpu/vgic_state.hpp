@@ -27,17 +27,18 @@
 //   route      v2: GICD_ITARGETSR; v3: GICD_IROUTER, resolved to a vCPU
 //   hw         linked to a physical INTID (list register HW bit)
 //
-// Pending is `latch || (level-sensitive && line)` (IHI 0048B 4.3.7, IHI
-// 0069H 4.1.2): a GICD_ICPENDR write clears the latch, not the line. v2 SGIs
-// keep one pending bit per source vCPU instead of the latch (IHI 0048B
-// 3.2.2: an SGI from each source is a separate pending interrupt).
+// Pending is `latch || (level-sensitive && line)` (IHI 0048B 4.3.7-4.3.8;
+// IHI 0069H, GICD_ISPENDR<n> / GICD_ICPENDR<n>): a GICD_ICPENDR write clears
+// the latch, not the line. v2 SGIs keep one pending bit per source vCPU
+// instead of the latch: an SGI from each source is a separate pending
+// interrupt (IHI 0048B 4.3.15-4.3.17, GICD_SGIR and GICD_[CS]PENDSGIRn).
 //
 // Delivery: an interrupt *waits* for vCPU v when it is pending, enabled, its
 // group is enabled in GICD_CTLR, it is not active, not already in a list
 // register, and it is routed to v (banked: it is v's own; SPI: v2 the lowest
-// vCPU in ITARGETSR -- a 1-of-N choice, IHI 0048B 3.1.1 leaves it to the
-// implementation; v3 the vCPU whose affinity equals IROUTER, 1-of-N routing
-// is not offered: GICD_TYPER.No1N = 1). Among waiting interrupts the highest
+// vCPU in ITARGETSR -- the 1-N model leaves the choice to the
+// implementation, IHI 0048B 4.3.12; v3 the vCPU whose affinity equals
+// IROUTER, 1-of-N routing is not offered: GICD_TYPER.No1N = 1). Among waiting interrupts the highest
 // priority (lowest value) wins, then the lowest INTID, then (v2 SGIs) the
 // lowest source.
 //
@@ -60,6 +61,9 @@
 //
 // Nothing a guest writes can make this fail or index out of bounds:
 // out-of-range INTIDs, vCPU numbers and reserved values are ignored.
+//
+// Storage is fixed (no heap): room for 16 vCPUs and 988 SPIs, about 48 KiB,
+// so a VgicState lives in the domain's heap allocation, not on a stack.
 #pragma once
 
 #include <optional>
@@ -89,7 +93,7 @@ inline constexpr u32 kMaxSpis = kFirstSpecial - kFirstSpi; // 988
 inline constexpr u32 kMaxVcpus = 16;
 inline constexpr u32 kMaxVcpusV2 = 8;              // GICD_ITARGETSR has 8 bits
 inline constexpr u32 kDefaultSpis = 64;
-inline constexpr u32 kDefaultPriorityBits = 5;     // GICH_LR holds 5; QEMU's ICH_VTR_EL2.PRIbits says 5
+inline constexpr u32 kDefaultPriorityBits = 5;     // GICH_LR holds 5; pass ICH_VTR_EL2.PRIbits + 1 on GICv3
 inline constexpr u8 kNoVcpu = 0xff;
 
 // Wired interrupts of the guest's machine (vcpu/guest_layout.hpp).
@@ -248,8 +252,12 @@ public:
 
     // Links virtual INTID intid (vcpu's bank for a PPI) to physical pintid
     // (16..1019): its list register entries get HW = 1, so the guest's
-    // deactivation deactivates the physical interrupt. invalid_argument for
-    // an SGI or a bad pintid, out_of_range for a bad intid or vCPU.
+    // deactivation deactivates the physical interrupt. The owner of the
+    // line (the virtual timer) acknowledges the physical interrupt without
+    // deactivating it, and keeps set_level() current -- sampling its source
+    // at every exit, before fill() -- since the guest's handler lowers the
+    // line without telling anyone. invalid_argument for an SGI or a bad
+    // pintid, out_of_range for a bad intid or vCPU.
     Status map_hw(u32 intid, u32 vcpu, u32 pintid);
     Status unmap_hw(u32 intid, u32 vcpu);
 
@@ -332,21 +340,28 @@ public:
     // whose pending state belongs to the physical GIC; for v2 SGIs not
     // behind an active one from another source). EOI maintenance is asked
     // for on software level-sensitive entries (to sample the line again) and
-    // whenever more of the same INTID stays behind.
+    // whenever more of the same INTID stays behind (another v2 SGI source,
+    // or a pending part that is now routed to another vCPU).
     LrEntry list(const Guard&, u32 vcpu, u32 intid);
     // The guest ran: `now` is the list register's state, read back, of the
     // entry list() returned. Active follows it (unless a distributor write
     // changed the active state meanwhile); what was handed and is still
     // pending goes back to the latch; the interrupt is no longer listed.
-    // Entries no longer listed on vcpu (a reset came between) are ignored.
-    void fold(const Guard&, u32 vcpu, const LrEntry& listed, LrState now);
+    // Returns the vCPU to kick if the interrupt now waits for another vCPU
+    // (an SPI re-routed while listed). Entries no longer listed on vcpu (a
+    // reset came between) are ignored.
+    VcpuMask fold(const Guard&, u32 vcpu, const LrEntry& listed, LrState now);
     // The guest deactivated an interrupt that was in no list register
     // (ICH_HCR_EL2.EOIcount / GICH_HCR.EOICount; EOImode 0 assumed, where
     // deactivation follows the priority drop): deactivates vcpu's highest
-    // priority active, unlisted interrupt and returns it as a list register
-    // entry would have held it (hw and pintid say whether the physical
-    // interrupt must now be deactivated by hand); nullopt if there is none.
-    std::optional<LrEntry> deactivate_unlisted(const Guard&, u32 vcpu);
+    // priority active, unlisted interrupt; nullopt if there is none.
+    struct Deactivated {
+        u32 intid = 0;
+        bool hw = false;    // the physical interrupt is still active: deactivate pintid
+        u32 pintid = 0;
+        VcpuMask kick = 0;  // it now waits for another vCPU
+    };
+    std::optional<Deactivated> deactivate_unlisted(const Guard&, u32 vcpu);
 
 private:
     struct Irq {
@@ -381,6 +396,7 @@ private:
     bool visible_pending(u32 vcpu, u32 intid) const;  // what GICD_ISPENDR shows
     u8 waiting_on(u32 vcpu, u32 intid) const;         // the vCPU it waits for, or kNoVcpu
     VcpuMask kick_if_new(u32 vcpu, u32 intid, u8 before) const;
+    VcpuMask kick_elsewhere(u32 vcpu, u32 intid) const;
     VcpuMask kick_all() const;
     void reroute(u32 intid);
     void reset_locked();

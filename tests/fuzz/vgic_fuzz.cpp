@@ -18,7 +18,8 @@
 //
 // Checks, beyond the sanitizers:
 //   - counts stay bounded: refused accesses never exceed accesses made;
-//     LRs used <= LRs; pending_for within its buffer;
+//     LRs used <= LRs; pending_for within its buffer; kick masks name
+//     existing vCPUs (and a sync never names its own);
 //   - after every fill: valid entries come first, each INTID at most once
 //     per vCPU and an SPI on at most one vCPU; each is listed (inspect) on
 //     that vCPU and is neither waiting (pending_for) nor pending-only in
@@ -267,6 +268,7 @@ struct Fuzz {
         const ListRegisterFile::SyncResult r = lrs[vcpu]->sync(state, back, cpu.take_eoi_count());
         check(r.folded == fills[vcpu].used);
         check(r.hw_count <= r.eois_unlisted);
+        check((r.kick & ~((u32{1} << nr) - 1)) == 0 && (r.kick & (u32{1} << vcpu)) == 0);
         check(!lrs[vcpu]->in_flight());
         for (usize i = 0; i < fills[vcpu].used; ++i)
             if (entries[vcpu][i].vintid >= 32) spi_listed_on.erase(entries[vcpu][i].vintid);
@@ -530,8 +532,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
         }
     }
-    for (int pass = 0; pass < 64; ++pass)
-        for (u32 v = 0; v < vcpus; ++v) f.round(v, nullptr, 0, true);
+    for (int pass = 0; pass < 64; ++pass) {
+        usize listed = 0;
+        for (u32 v = 0; v < vcpus; ++v) {
+            f.round(v, nullptr, 0, true);
+            listed += f.fills[v].used;
+        }
+        if (listed == 0) break; // nothing active, nothing waiting anywhere
+    }
     check(f.must.empty());
     return 0;
 }

@@ -706,9 +706,37 @@ TEST(ListRegisterFile, SpiListedOnOneVcpuIsNotOfferedToAnother) {
     }
     EXPECT_EQ(lr1.fill(state, e1).used, 0u);
     e0[0].state = LrState::pending; // vCPU 0 did not take it
-    lr0.sync(state, e0);
+    EXPECT_EQ(lr0.sync(state, e0).kick, 0b10u); // it waits for vCPU 1 now
     EXPECT_EQ(lr1.fill(state, e1).used, 1u);
     EXPECT_EQ(e1[0].vintid, 40u);
+}
+
+TEST(ListRegisterFile, PendingPartRoutedElsewhereWaitsForTheDeactivation) {
+    VgicState state(make_config(VgicVersion::v3, 2));
+    guest_enables_everything(state);
+    set_edge(state, 0, 40, 1);
+    ListRegisterFile lr0(0, 4), lr1(1, 4);
+    std::vector<LrEntry> e0(4), e1(4);
+    ASSERT_TRUE(state.raise_edge(40, 0).ok());
+    lr0.fill(state, e0);
+    e0[0].state = LrState::active; // vCPU 0's guest acknowledged it
+    lr0.sync(state, e0);
+    {
+        const VgicState::Guard g = state.lock();
+        (void)state.write_irouter(g, 40, 1); // now routed to vCPU 1
+    }
+    ASSERT_TRUE(state.raise_edge(40, 0).ok());
+    EXPECT_EQ(lr1.fill(state, e1).used, 0u); // active on vCPU 0: not delivered
+    lr1.sync(state, e1);
+    lr0.fill(state, e0);
+    EXPECT_EQ(e0[0].vintid, 40u);
+    EXPECT_EQ(e0[0].state, LrState::active); // its pending part is vCPU 1's
+    EXPECT_TRUE(e0[0].eoi);                  // so vCPU 0 exits when it is done
+    e0[0].state = LrState::invalid;
+    EXPECT_EQ(lr0.sync(state, e0).kick, 0b10u);
+    EXPECT_EQ(lr1.fill(state, e1).used, 1u);
+    EXPECT_EQ(e1[0].vintid, 40u);
+    EXPECT_EQ(e1[0].state, LrState::pending);
 }
 
 // ===== Many rounds: nothing lost, nothing duplicated, priority order ================
