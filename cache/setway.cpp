@@ -1,5 +1,7 @@
 #include "cache/setway.hpp"
 
+#include "arch/cpu.hpp"
+
 namespace setwise::cache {
 
 namespace {
@@ -8,6 +10,11 @@ void store_max(std::atomic<u64>& a, u64 v) {
     while (v > cur && !a.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {}
 }
 } // namespace
+
+u64 ticks_to_us(u64 ticks) {
+    const u64 hz = arch::counter_frequency();
+    return hz == 0 ? 0 : ticks * 1'000'000 / hz;
+}
 
 const char* setway_kind_name(SetWayKind k) {
     switch (k) {

@@ -35,6 +35,9 @@ enum class SetWayKind : u8 { invalidate, clean, clean_invalidate };
 
 const char* setway_kind_name(SetWayKind k);
 
+// Generic-timer ticks (CNTPCT, as the figures count them) in microseconds.
+u64 ticks_to_us(u64 ticks);
+
 // What one batch did.
 struct BatchResult {
     u64 bytes_cleaned = 0;

@@ -36,21 +36,6 @@ constexpr usize kMaxChunks = 64;
 constexpr u64 kPlacementWindow = 512 * kMiB;
 constexpr u64 kZimageOffset = 128 * kMiB;
 
-// Stage-2 table pages straight from the frame allocator.
-class FrameTables final : public mm::TableMemory {
-public:
-    Result<Pa> allocate_table() override { return allocate_tables(1); }
-    Result<Pa> allocate_tables(unsigned n) override {
-        const Pa pa = SW_TRY(frames().allocate(n, n));
-        u64* p = mm::ptr_of<u64>(pa);
-        for (u64 i = 0; i < n * kPageSize / sizeof(u64); ++i) p[i] = 0;
-        return pa;
-    }
-    void free_table(Pa pa) override { (void)frames().free(pa, 1); }
-    void free_tables(Pa pa, unsigned n) override { (void)frames().free(pa, n); }
-    u64* table(Pa pa) override { return mm::ptr_of<u64>(pa); }
-};
-
 struct RamChunk {
     Pa pa;
     u64 size = 0;
@@ -86,7 +71,10 @@ struct Record {
     UartLink link;
 };
 
-FrameTables g_tables;
+// Stage-2 table pages straight from the frame allocator (p2m's own
+// TableMemory); made once the allocator exists.
+alignas(p2m::FrameTableMemory) u8 g_tables_storage[sizeof(p2m::FrameTableMemory)];
+p2m::FrameTableMemory* g_tables = nullptr;
 p2m::VmidAllocator g_vmids;
 Record g_records[kMaxDomains];
 const MachineInfo* g_machine = nullptr;
@@ -208,7 +196,8 @@ Result<void> load_images(Record& r) {
     spec.vpl011 = d.uart != nullptr;
     spec.bootargs = c.bootargs;
     if (initrd_size != 0) spec.initrd = IpaRange{r.initrd, initrd_size};
-    static u8 buffer[kGuestDtbBufferSize]; // boot and reboot run one at a time per domain... see below
+    // One buffer for all domains: building a DTB is rare (boot, reboot).
+    static u8 buffer[kGuestDtbBufferSize];
     static SpinLock buffer_lock;
     SpinLock::Guard g(buffer_lock);
     const std::span<const u8> blob = SW_TRY(build_guest_dtb(spec, std::span<u8>(buffer, sizeof(buffer))));
@@ -273,10 +262,6 @@ void teardown(Record& r) {
     r.used = false;
 }
 
-u64 ticks_to_us(u64 ticks) {
-    const u64 f = arch::counter_frequency();
-    return f == 0 ? 0 : ticks * 1'000'000 / f;
-}
 
 void power_off_machine() {
     log::info("all domains have ended: powering off");
@@ -298,8 +283,8 @@ void print_figures(const Domain& d) {
     log::info("{}: set/way: pages cleaned={} ({} KiB), last batch pages={}, subtrees skipped={}, tracking faults={}, "
               "chunks={}, longest chunk={} us, batch time total={} us max={} us",
               d.name, f.pages_cleaned.load(), f.bytes_cleaned.load() / kKiB, f.last_batch_pages.load(),
-              f.subtrees_skipped.load(), t.faults_resolved, f.chunks.load(), ticks_to_us(f.longest_chunk_ticks.load()),
-              ticks_to_us(f.batch_ticks_total.load()), ticks_to_us(f.batch_ticks_max.load()));
+              f.subtrees_skipped.load(), t.faults_resolved, f.chunks.load(), cache::ticks_to_us(f.longest_chunk_ticks.load()),
+              cache::ticks_to_us(f.batch_ticks_total.load()), cache::ticks_to_us(f.batch_ticks_max.load()));
 }
 
 void print_all_figures() {
@@ -365,15 +350,13 @@ Result<void> build(Record& r, const Options& options, u32 id) {
     d->vmid = SW_TRY(g_vmids.allocate());
     const u64 parange = arm64::read_id_aa64mmfr0().get<arm64::IdAa64Mmfr0El1::parange>();
     const p2m::Stage2Geometry geo = SW_TRY(p2m::stage2_geometry(parange, guest::kIpaBits));
-    r.p2m = SW_TRY(p2m::P2m::create(g_tables, d->vmid, geo));
+    r.p2m = SW_TRY(p2m::P2m::create(*g_tables, d->vmid, geo));
     d->p2m = &r.p2m;
     d->vttbr = r.p2m.vttbr();
     d->vtcr = r.p2m.vtcr().raw();
     d->ram = IpaRange{guest::kRamBase, align_up(c.memory_bytes, kBlock)};
     SW_TRY_VOID(allocate_ram(r, d->ram.size));
 
-    const u64 midr = arm64::read_midr().raw();
-    (void)midr;
     for (u32 i = 0; i < c.vcpus; ++i) {
         Vcpu* v = heap().make<Vcpu>(*d, i, u64{i}, d->aarch32);
         if (v == nullptr) return Status::no_memory;
@@ -404,6 +387,8 @@ usize live_domains() { return g_live.load(std::memory_order_acquire); }
 usize start_domains(const fdt::Blob& blob, const MachineInfo& machine, const Options& options,
                     std::span<const PaRange> in_use) {
     g_machine = &machine;
+    if (g_tables == nullptr)
+        g_tables = new (g_tables_storage) p2m::FrameTableMemory(frames(), mm::PhysToVirt::identity());
     static DomainList list;
     LogDiagnostics diagnostics;
     DomainLimits limits = domain_limits(machine, options);

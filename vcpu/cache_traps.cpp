@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "setwise/spinlock.hpp"
 #include "vcpu/domain.hpp"
+#include "vcpu/guest_frame.hpp"
 
 namespace setwise::vcpu {
 
@@ -21,27 +22,6 @@ constexpr u64 kHcrTvm = u64{1} << 26;
 constexpr u64 kSctlrM = u64{1} << 0;
 constexpr u64 kSctlrC = u64{1} << 2;
 
-bool from_aarch32(const ExceptionFrame& f) { return (f.spsr & 0x10) != 0; }
-
-// ESR's Rt/Rt2 are the AArch64 view of the register (DDI 0487 D19.2.41).
-u64 reg(const ExceptionFrame& f, unsigned rt) {
-    if (rt >= 31) return 0;
-    return from_aarch32(f) ? f.x[rt] & 0xffff'ffff : f.x[rt];
-}
-void set_reg(ExceptionFrame& f, unsigned rt, u64 value) {
-    if (rt < 31) f.x[rt] = from_aarch32(f) ? value & 0xffff'ffff : value;
-}
-
-void advance(ExceptionFrame& f, const Syndrome& s) {
-    if (from_aarch32(f)) {
-        const arm32::Retired r = arm32::retire_instruction(f.elr, f.spsr, s.il32);
-        f.elr = r.elr;
-        f.spsr = r.spsr;
-    } else {
-        f.elr += 4;
-    }
-}
-
 void write_hcr(Vcpu& v) {
     SW_WRITE_SYSREG(hcr_el2, v.hcr);
     arm64::isb();
@@ -50,10 +30,6 @@ void write_hcr(Vcpu& v) {
 bool caches_on(u64 sctlr) { return (sctlr & (kSctlrM | kSctlrC)) == (kSctlrM | kSctlrC); }
 
 // One batch for the domain, on the way back to this vCPU.
-u64 to_us(u64 ticks) {
-    const u64 hz = arch::counter_frequency();
-    return hz == 0 ? 0 : ticks * 1'000'000 / hz;
-}
 
 void batch(Vcpu& v, const char* why) {
     Domain& d = v.domain();
@@ -64,8 +40,8 @@ void batch(Vcpu& v, const char* why) {
     core::log::debug("{}: set/way batch {} ({}, vCPU{}): pages={} bytes={} leaves={} skipped={} chunks={} "
                      "longest chunk={} us time={} us",
                      d.name, d.figures.batches.load(std::memory_order_relaxed), why, v.id(), r.pages_cleaned,
-                     r.bytes_cleaned, r.leaves_cleaned, r.subtrees_skipped, r.chunks, to_us(r.longest_chunk_ticks),
-                     to_us(r.ticks));
+                     r.bytes_cleaned, r.leaves_cleaned, r.subtrees_skipped, r.chunks, cache::ticks_to_us(r.longest_chunk_ticks),
+                     cache::ticks_to_us(r.ticks));
 }
 
 // A set/way operation (KVM's and Xen's policy): the first one while TVM is
@@ -80,7 +56,7 @@ bool setway(Vcpu& v, ExceptionFrame& f, const Syndrome& s, cache::SetWayKind kin
         v.hcr |= kHcrTvm;
         write_hcr(v);
     }
-    advance(f, s);
+    retire(f, s);
     return true;
 }
 
@@ -127,18 +103,18 @@ bool id_register(Vcpu& v, ExceptionFrame& f, const Syndrome& s, IdReg which, uns
     if (!read && which != IdReg::csselr) return false;
     v.domain().figures.id_traps.fetch_add(1, std::memory_order_relaxed);
     switch (which) {
-    case IdReg::ccsidr: set_reg(f, rt, guest_ccsidr(v)); break;
-    case IdReg::clidr: set_reg(f, rt, SW_READ_SYSREG(clidr_el1)); break;
-    case IdReg::ctr: set_reg(f, rt, SW_READ_SYSREG(ctr_el0)); break;
+    case IdReg::ccsidr: set_guest_reg(f, rt, guest_ccsidr(v)); break;
+    case IdReg::clidr: set_guest_reg(f, rt, SW_READ_SYSREG(clidr_el1)); break;
+    case IdReg::ctr: set_guest_reg(f, rt, SW_READ_SYSREG(ctr_el0)); break;
     case IdReg::csselr:
         if (read) {
-            set_reg(f, rt, v.csselr);
+            set_guest_reg(f, rt, v.csselr);
         } else {
             v.csselr = value & 0xf; // Level[3:1], InD[0]
         }
         break;
     }
-    advance(f, s);
+    retire(f, s);
     return true;
 }
 
@@ -155,7 +131,7 @@ bool handle_sysreg_cache_trap(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     const arm64::SysRegIss iss(s.iss);
     const unsigned rt = static_cast<unsigned>(iss.get<arm64::SysRegIss::rt>());
     const bool read = iss.is_read();
-    const u64 value = reg(f, rt);
+    const u64 value = guest_reg(f, rt);
     Domain& d = v.domain();
     namespace r = arm64::sysreg;
     const arm64::SysRegKey key = iss.key();
@@ -200,7 +176,7 @@ bool handle_sysreg_cache_trap(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     if (!handled) return false;
     d.figures.tvm_traps.fetch_add(1, std::memory_order_relaxed);
     arm64::isb();
-    advance(f, s);
+    retire(f, s);
     return true;
 }
 
@@ -208,7 +184,7 @@ bool handle_cp15_cache_trap(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     const arm32::Cp15Iss iss(s.iss);
     const unsigned rt = static_cast<unsigned>(iss.get<arm32::Cp15Iss::rt>());
     const bool read = iss.is_read();
-    const u64 value = reg(f, rt);
+    const u64 value = guest_reg(f, rt);
     Domain& d = v.domain();
     namespace c = arm32::cp15;
     const arm32::Cp15Key key = iss.key();
@@ -265,15 +241,15 @@ bool handle_cp15_cache_trap(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     if (!handled) return false;
     d.figures.tvm_traps.fetch_add(1, std::memory_order_relaxed);
     arm64::isb();
-    advance(f, s);
+    retire(f, s);
     return true;
 }
 
 bool handle_cp15_64_cache_trap(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     const arm32::Cp15_64Iss iss(s.iss);
     if (iss.is_read()) return false;
-    const u64 lo = reg(f, static_cast<unsigned>(iss.get<arm32::Cp15_64Iss::rt>()));
-    const u64 hi = reg(f, static_cast<unsigned>(iss.get<arm32::Cp15_64Iss::rt2>()));
+    const u64 lo = guest_reg(f, static_cast<unsigned>(iss.get<arm32::Cp15_64Iss::rt>()));
+    const u64 hi = guest_reg(f, static_cast<unsigned>(iss.get<arm32::Cp15_64Iss::rt2>()));
     const u64 value = (hi << 32) | lo;
     namespace c = arm32::cp15;
     if (iss.key() == c::kTtbr0_64) {
@@ -285,7 +261,7 @@ bool handle_cp15_64_cache_trap(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     }
     v.domain().figures.tvm_traps.fetch_add(1, std::memory_order_relaxed);
     arm64::isb();
-    advance(f, s);
+    retire(f, s);
     return true;
 }
 

@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "vcpu/cache_traps.hpp"
 #include "vcpu/domain.hpp"
+#include "vcpu/guest_frame.hpp"
 #include "vcpu/guest_layout.hpp"
 #include "vcpu/inject.hpp"
 #include "vcpu/psci.hpp"
@@ -27,40 +28,6 @@ namespace {
 // How many injected faults per domain and kind are logged; the rest are
 // only counted (a guest must not flood the console).
 constexpr u64 kLogLimit = 3;
-
-bool from_aarch32(const ExceptionFrame& f) { return (f.spsr & 0x10) != 0; }
-
-// Retire the trapped instruction: past it, and for Thumb the IT state on.
-void advance(ExceptionFrame& f, const Syndrome& s) {
-    if (from_aarch32(f)) {
-        const arm32::Retired r = arm32::retire_instruction(f.elr, f.spsr, s.il32);
-        f.elr = r.elr;
-        f.spsr = r.spsr;
-    } else {
-        f.elr += 4;
-    }
-}
-
-// AArch32 traps carry a condition; a failing one is skipped, not emulated.
-bool condition_passes(const ExceptionFrame& f, const Syndrome& s) {
-    if (!from_aarch32(f)) return true;
-    return arm32::trapped_instruction_passes(s.iss, static_cast<u32>(f.spsr));
-}
-
-// The register of a trapped access. ESR's SRT/Rt already give the AArch64
-// view of an AArch32 register (DDI 0487 D19.2.41: "the AArch64 view of the
-// register"; the banked mapping is applied by the hardware), so the frame is
-// indexed directly; AArch32 registers are 32 bits. 31 is XZR, or R15 for
-// AArch32, which a trapped transfer may not use: reads 0, writes ignored.
-u64 read_reg(const ExceptionFrame& f, unsigned rt) {
-    if (rt >= 31) return 0;
-    return from_aarch32(f) ? f.x[rt] & 0xffff'ffff : f.x[rt];
-}
-
-void write_reg(ExceptionFrame& f, unsigned rt, u64 value) {
-    if (rt >= 31) return;
-    f.x[rt] = from_aarch32(f) ? value & 0xffff'ffff : value;
-}
 
 void inject(Vcpu& v, ExceptionFrame& f, InjectKind kind, const Syndrome& s) {
     InjectInput in;
@@ -180,9 +147,7 @@ TrapOutcome psci_call(Vcpu& v, ExceptionFrame& f) {
 TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     Domain& d = v.domain();
     const arm64::DataAbort da = arm64::DataAbortIss(s.iss).decode();
-    // HPFAR_EL2.FIPA holds IPA[51:12]; the page offset is FAR's (DDI 0487 D19.2.50).
-    const u64 hpfar = SW_READ_SYSREG(hpfar_el2);
-    const Ipa ipa((((hpfar >> 4) & 0xff'ffff'ffffull) << 12) | (f.far & 0xfff));
+    const Ipa ipa = stage2_fault_ipa(SW_READ_SYSREG(hpfar_el2), f.far);
 
     // Set/way access tracking hides RAM it has seen: the first touch since
     // the last batch lands here and is let through (vcpu/cache_traps.hpp).
@@ -201,7 +166,7 @@ TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
         const u64 offset = ipa - guest::kUartBase;
         SpinLock::Guard g(d.device_lock);
         if (da.write) {
-            const u64 value = read_reg(f, da.srt);
+            const u64 value = guest_reg(f, da.srt);
             d.uart->write(offset, da.access_bytes, static_cast<u32>(value));
         } else {
             u64 value = d.uart->read(offset, da.access_bytes);
@@ -211,9 +176,9 @@ TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
                 value = (value ^ sign) - sign;
                 if (!da.sixty_four) value &= 0xffff'ffff;
             }
-            write_reg(f, da.srt, value);
+            set_guest_reg(f, da.srt, value);
         }
-        advance(f, s);
+        retire(f, s);
         return TrapOutcome::resume;
     }
     if (d.injected_aborts.fetch_add(1, std::memory_order_relaxed) < kLogLimit) {
@@ -233,11 +198,11 @@ TrapOutcome sysreg64(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     const unsigned rt = static_cast<unsigned>(iss.get<arm64::SysRegIss::rt>());
     if (iss.key() == kActlrEl1) {
         if (iss.is_read()) {
-            write_reg(f, rt, v.actlr);
+            set_guest_reg(f, rt, v.actlr);
         } else {
-            v.actlr = read_reg(f, rt);
+            v.actlr = guest_reg(f, rt);
         }
-        advance(f, s);
+        retire(f, s);
         return TrapOutcome::resume;
     }
     inject_undef(v, f, s, arm64::sysreg_name(iss.key()));
@@ -246,7 +211,7 @@ TrapOutcome sysreg64(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
 
 TrapOutcome cp15_32(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     if (!condition_passes(f, s)) {
-        advance(f, s);
+        retire(f, s);
         return TrapOutcome::resume;
     }
     if (handle_cp15_cache_trap(v, f, s)) return TrapOutcome::resume;
@@ -255,11 +220,11 @@ TrapOutcome cp15_32(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     const unsigned rt = static_cast<unsigned>(iss.get<arm32::Cp15Iss::rt>());
     if (iss.key() == kActlr) {
         if (iss.is_read()) {
-            write_reg(f, rt, v.actlr & 0xffff'ffff);
+            set_guest_reg(f, rt, v.actlr & 0xffff'ffff);
         } else {
-            v.actlr = read_reg(f, rt);
+            v.actlr = guest_reg(f, rt);
         }
-        advance(f, s);
+        retire(f, s);
         return TrapOutcome::resume;
     }
     inject_undef(v, f, s, "trapped CP15 access");
@@ -277,7 +242,7 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
             // architecture allows (WFI may complete at any time).
             arm64::wfe();
         }
-        advance(f, s);
+        retire(f, s);
         return TrapOutcome::resume;
     case ExceptionClass::hvc32:
     case ExceptionClass::hvc64:
@@ -291,17 +256,16 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
     case ExceptionClass::smc64: {
         // Trapped by HCR_EL2.TSC: ELR is the SMC itself (hardware-facts).
         if (!condition_passes(f, s)) {
-            advance(f, s);
+            retire(f, s);
             return TrapOutcome::resume;
         }
-        advance(f, s);
+        retire(f, s);
         return psci_call(v, f);
     }
     case ExceptionClass::dabt_lower: return data_abort(v, f, s);
     case ExceptionClass::iabt_lower: {
         Domain& d = v.domain();
-        const u64 hpfar = SW_READ_SYSREG(hpfar_el2);
-        const Ipa ipa((((hpfar >> 4) & 0xff'ffff'ffffull) << 12) | (f.far & 0xfff));
+        const Ipa ipa = stage2_fault_ipa(SW_READ_SYSREG(hpfar_el2), f.far);
         if (arm64::InstrAbortIss(s.iss).fault().is_translation() && resolve_tracking_fault(v, ipa))
             return TrapOutcome::resume;
         if (d.injected_aborts.fetch_add(1, std::memory_order_relaxed) < kLogLimit)
@@ -314,7 +278,7 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
     case ExceptionClass::cp15_32: return cp15_32(v, f, s);
     case ExceptionClass::cp15_64:
         if (!condition_passes(f, s)) {
-            advance(f, s);
+            retire(f, s);
             return TrapOutcome::resume;
         }
         if (handle_cp15_64_cache_trap(v, f, s)) return TrapOutcome::resume;
@@ -325,7 +289,7 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
     case ExceptionClass::cp14_64:
     case ExceptionClass::cp10_id:
         if (!condition_passes(f, s)) {
-            advance(f, s);
+            retire(f, s);
             return TrapOutcome::resume;
         }
         inject_undef(v, f, s, "trapped coprocessor access");

@@ -6,8 +6,6 @@
 
 namespace setwise::vcpu {
 
-using core::Pl011Reg;
-namespace pl011 = core::pl011;
 
 namespace {
 

@@ -1,7 +1,7 @@
 // The emulated PL011 UART a guest sees (ARM PrimeCell UART PL011 r1p5
 // Technical Reference Manual, ARM DDI 0183G), enough for Linux's
 // amba-pl011 driver, `earlycon=pl011`, and U-Boot's pl01x driver. The
-// register map is core/pl011.hpp's Pl011Reg, shared with the physical
+// register map is include/setwise/pl011_regs.hpp's Pl011Reg, shared with the physical
 // console driver.
 //
 // Driven by decoded MMIO accesses from stage-2 data aborts (the caller has
@@ -46,7 +46,7 @@
 // that lock held and must neither block nor call back into the device.
 #pragma once
 
-#include "core/pl011.hpp"
+#include "setwise/pl011_regs.hpp"
 #include "setwise/types.hpp"
 
 namespace setwise::vcpu {
@@ -60,7 +60,7 @@ protected:
     ~Vpl011Sink() = default;
 };
 
-// Register bits the emulation uses beyond core::pl011 (DDI 0183G 3.3).
+// Register bits the emulation uses beyond setwise::pl011 (DDI 0183G 3.3).
 namespace vpl011 {
 inline constexpr u32 kDrData = 0xff;           // UARTDR [7:0]; [11:8] errors (always 0 here)
 inline constexpr u32 kFrTxfe = 1u << 7;        // UARTFR transmit FIFO empty
@@ -82,7 +82,7 @@ inline constexpr u32 kIntAll = 0x7ff;
 // Reset values (DDI 0183G table 3-1).
 inline constexpr u32 kCrReset = 0x0300;        // TXE, RXE set; UARTEN clear
 inline constexpr u32 kIflsReset = 0x12;        // both FIFOs at 1/2
-inline constexpr u32 kFrReset = kFrTxfe | core::pl011::kFrRxfe;
+inline constexpr u32 kFrReset = kFrTxfe | pl011::kFrRxfe;
 } // namespace vpl011
 
 class Vpl011 {
@@ -122,8 +122,8 @@ private:
     u32 fr() const;
     u32 ris() const;
     u32 mis() const { return ris() & imsc_; }
-    u32 read_register(core::Pl011Reg reg);
-    void write_register(core::Pl011Reg reg, u32 mask, u32 value);
+    u32 read_register(Pl011Reg reg);
+    void write_register(Pl011Reg reg, u32 mask, u32 value);
     char rx_pop();
 
     Vpl011Sink& tx_;

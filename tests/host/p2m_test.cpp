@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "arch/fake/cpu.hpp"
+#include "table_test_doubles.hpp"
 
 namespace setwise {
 
@@ -40,88 +41,9 @@ namespace {
 using arch::fake::CpuLog;
 using arch::fake::CpuOp;
 using arch::fake::CpuRecord;
+using test_doubles::ArenaMemory;
+using test_doubles::LogScope;
 
-// Table pages: aligned_alloc'd, at most `budget` live; allocate_tables(n)
-// gives n contiguous pages aligned to n pages. Frees must match what was
-// handed out and really free, so a use after free is an ASan report. A
-// table() the arena does not hold is a walker bug: recorded as a failure,
-// answered with a scratch page of invalid entries.
-class ArenaMemory final : public mm::TableMemory {
-public:
-    explicit ArenaMemory(usize budget) : budget_(budget) {}
-    ~ArenaMemory() {
-        for (const auto& [base, n] : blocks_) std::free(reinterpret_cast<void*>(base));
-    }
-    ArenaMemory(const ArenaMemory&) = delete;
-    ArenaMemory& operator=(const ArenaMemory&) = delete;
-
-    Result<Pa> allocate_table() override { return allocate_tables(1); }
-    Result<Pa> allocate_tables(unsigned n) override {
-        if (pages_.size() + n > budget_) return Status::no_memory;
-        void* p = std::aligned_alloc(n * kPageSize, n * kPageSize);
-        std::memset(p, 0, n * kPageSize);
-        const u64 base = reinterpret_cast<u64>(p);
-        blocks_[base] = n;
-        for (unsigned i = 0; i < n; ++i) pages_.insert(base + i * kPageSize);
-        return Pa(base);
-    }
-    void free_table(Pa pa) override { free_tables(pa, 1); }
-    void free_tables(Pa pa, unsigned n) override {
-        auto it = blocks_.find(pa.raw());
-        if (it == blocks_.end() || it->second != n) {
-            ADD_FAILURE() << "free of " << n << " table(s) at " << std::hex << pa.raw() << " not handed out as such";
-            return;
-        }
-        for (unsigned i = 0; i < n; ++i) pages_.erase(pa.raw() + i * kPageSize);
-        blocks_.erase(it);
-        std::free(reinterpret_cast<void*>(pa.raw()));
-    }
-    u64* table(Pa pa) override {
-        if (pages_.count(pa.raw()) == 0) {
-            ADD_FAILURE() << "table page " << std::hex << pa.raw() << " is not held by the arena";
-            std::memset(scratch_, 0, sizeof scratch_);
-            return scratch_;
-        }
-        return reinterpret_cast<u64*>(pa.raw());
-    }
-
-    usize used() const { return pages_.size(); }
-    void set_budget(usize b) { budget_ = b; }
-    bool owns(u64 pa) const { return pages_.count(pa) != 0; }
-
-private:
-    usize budget_;
-    std::set<u64> pages_;
-    std::map<u64, unsigned> blocks_;
-    alignas(4096) u64 scratch_[512]{};
-};
-
-// Installs a CpuLog for the test's thread, with an optional observer called
-// at each record.
-class LogScope {
-public:
-    LogScope() { previous_ = arch::fake::set_log(&log_); }
-    ~LogScope() { arch::fake::set_log(previous_); }
-    CpuLog& log() { return log_; }
-    void observe(std::function<void(const CpuRecord&)> f) {
-        observer_ = std::move(f);
-        log_.set_observer([](void* c, const CpuRecord& r) { (*static_cast<LogScope*>(c)).observer_(r); }, this);
-    }
-    std::vector<CpuRecord> stage2() const {
-        std::vector<CpuRecord> out;
-        for (usize i = 0; i < log_.count(); ++i) {
-            const CpuRecord& r = log_.at(i);
-            if (r.op == CpuOp::stage2_tlb_invalidate_ipa || r.op == CpuOp::stage2_tlb_invalidate_vmid)
-                out.push_back(r);
-        }
-        return out;
-    }
-
-private:
-    CpuLog log_;
-    CpuLog* previous_ = nullptr;
-    std::function<void(const CpuRecord&)> observer_;
-};
 
 constexpr u64 kOa = 0x0000'ffff'ffff'f000ull;
 constexpr u64 index_at(u64 ipa, unsigned level) { return (ipa >> (12 + 9 * (3 - level))) & 0x1ff; }
