@@ -96,12 +96,34 @@ u64 minimal_ccsidr(u64 host_ccsidr);
 // Serialises batches of one domain: a vCPU that wants a batch while
 // another's runs waits for it, then runs its own (the other's walk may have
 // passed pages this vCPU dirtied before its own S/W loop).
+// One batch at a time per domain. A vCPU waiting for another's batch must
+// not just spin: the holder may be preempted between chunks on this very
+// CPU (core/sched.cpp), so lock() takes what to do between attempts -- the
+// scheduler's yield.
 class BatchLock {
 public:
-    SpinLock::Guard lock() { return lock_.lock(); }
+    class [[nodiscard]] Held {
+    public:
+        explicit Held(BatchLock& l) : lock_(l) {}
+        ~Held() { lock_.busy_.store(false, std::memory_order_release); }
+        Held(const Held&) = delete;
+        Held& operator=(const Held&) = delete;
+
+    private:
+        BatchLock& lock_;
+    };
+
+    template <typename Wait>
+    Held lock(Wait&& wait) {
+        while (busy_.exchange(true, std::memory_order_acquire)) wait();
+        return Held(*this);
+    }
+    Held lock() {
+        return lock([] { cpu_relax(); });
+    }
 
 private:
-    SpinLock lock_;
+    std::atomic<bool> busy_{false};
 };
 
 } // namespace setwise::cache

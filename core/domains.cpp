@@ -8,15 +8,20 @@
 #include "core/console.hpp"
 #include "core/console_mux.hpp"
 #include "core/guest_dtb.hpp"
+#include "core/interrupts.hpp"
 #include "core/log.hpp"
 #include "core/memory.hpp"
 #include "core/percpu.hpp"
-#include "core/run.hpp"
+#include "core/sched.hpp"
 #include "mm/hyp_map.hpp"
 #include "p2m/p2m.hpp"
 #include "p2m/vtcr.hpp"
 #include "vcpu/guest_layout.hpp"
 #include "vcpu/trap_config.hpp"
+#include "vcpu/vgic_cpu.hpp"
+#include "vcpu/vgic_dist.hpp"
+#include "vcpu/vgic_lr.hpp"
+#include "vcpu/vgic_redist.hpp"
 #include "vcpu/vpl011.hpp"
 
 namespace setwise::core {
@@ -48,8 +53,13 @@ public:
     void put(char c) override { console_mux().output(source, c); }
     void input(char c) override {
         if (domain == nullptr || domain->uart == nullptr) return;
-        SpinLock::Guard g(domain->device_lock);
-        (void)domain->uart->rx_push(c);
+        vcpu::VcpuMask kick = 0;
+        {
+            SpinLock::Guard g(domain->device_lock);
+            (void)domain->uart->rx_push(c);
+            kick = vcpu::uart_irq_update(*domain);
+        }
+        domain->kick_vcpus(kick);
     }
     SourceId source{};
     Domain* domain = nullptr;
@@ -228,6 +238,9 @@ void reset_vcpu(Vcpu& v) {
     v.el1.sctlr_el1 = v.aarch32() ? arm64::kSctlrReset32 : arm64::kSctlrEl1Reset64;
     v.actlr = 0;
     v.entry = vcpu::VcpuEntry{};
+    v.vif = arm64::Gic::VirtualCpuState{};
+    if (v.lrs != nullptr) v.lrs->reset();
+    reset_thread(v);
     v.state.store(VcpuState::off, std::memory_order_release);
 }
 
@@ -238,22 +251,32 @@ void start_boot_vcpu(Record& r) {
     v0.entry.dtb = r.dtb.raw();
     v0.state.store(VcpuState::on_pending, std::memory_order_release);
     r.domain->state.store(DomainState::running, std::memory_order_release);
-    kick(v0);
+    r.domain->kick_vcpus(1);
 }
 
 void teardown(Record& r) {
     Domain& d = *r.domain;
+    if (d.uart != nullptr) {
+        console_mux().unregister(r.link.source);
+        r.link.domain = nullptr;
+    }
+    unplace_domain(d);
     for (u32 i = 0; i < d.nr_vcpus; ++i) {
         if (d.vcpus[i] == nullptr) continue;
-        if (cpu(d.vcpus[i]->pcpu).assigned.load() == d.vcpus[i]) cpu(d.vcpus[i]->pcpu).assigned.store(nullptr);
+        heap().destroy(d.vcpus[i]->lrs);
         heap().destroy(d.vcpus[i]);
         d.vcpus[i] = nullptr;
     }
     if (d.uart != nullptr) {
-        console_mux().unregister(r.link.source);
         heap().destroy(d.uart);
         d.uart = nullptr;
     }
+    heap().destroy(d.vgic_redist);
+    heap().destroy(d.vgic_dist);
+    heap().destroy(d.vgic);
+    d.vgic_redist = nullptr;
+    d.vgic_dist = nullptr;
+    d.vgic = nullptr;
     if (r.p2m.live()) r.p2m.destroy();
     free_ram(r);
     if (d.vmid != 0) (void)g_vmids.free(d.vmid);
@@ -306,6 +329,8 @@ void on_all_stopped(Domain& d) {
         log::info("{}: rebooting", d.name);
         for (u32 i = 0; i < d.nr_vcpus; ++i) reset_vcpu(*d.vcpus[i]);
         if (d.uart != nullptr) d.uart->reset();
+        if (d.vgic != nullptr) d.vgic->reset();
+        d.cntvoff = arch::counter();
         if (!load_images(*r).ok()) {
             log::error("{}: cannot reload its images: ending it", d.name);
         } else {
@@ -320,6 +345,39 @@ void on_all_stopped(Domain& d) {
     log::info("{}: ended ({}); its memory is returned", d.name, vcpu::shutdown_reason_name(why));
     teardown(*r);
     if (g_live.fetch_sub(1, std::memory_order_acq_rel) == 1) power_off_machine();
+}
+
+// The domain's virtual GIC: the host's version, one redistributor per vCPU
+// on v3, list registers as the hardware has them.
+Result<void> build_vgic(Domain& d) {
+    arm64::Gic* g = gic();
+    if (g == nullptr || g->list_registers() == 0) {
+        log::error("{}: the GIC has no virtualization support (no list registers): guests cannot get interrupts",
+                   d.name);
+        return Status::unsupported;
+    }
+    const vcpu::VgicVersion version = g->version() == 3 ? vcpu::VgicVersion::v3 : vcpu::VgicVersion::v2;
+    u64 mpidrs[Domain::kMaxVcpus];
+    for (u32 i = 0; i < d.nr_vcpus; ++i) mpidrs[i] = d.vcpus[i]->mpidr();
+    u32 prio_bits = g->virtual_priority_bits();
+    if (version == vcpu::VgicVersion::v2 && prio_bits > 5) prio_bits = 5;
+    if (prio_bits < 4) prio_bits = 4;
+    const vcpu::VgicConfig config = SW_TRY(vcpu::VgicConfig::create(version, std::span<const u64>(mpidrs, d.nr_vcpus),
+                                                                    vcpu::vgic::kDefaultSpis, prio_bits));
+    d.gic = g;
+    d.vgic = heap().make<vcpu::VgicState>(config);
+    if (d.vgic == nullptr) return Status::no_memory;
+    d.vgic_dist = heap().make<vcpu::VgicDist>(*d.vgic);
+    if (d.vgic_dist == nullptr) return Status::no_memory;
+    if (version == vcpu::VgicVersion::v3) {
+        d.vgic_redist = heap().make<vcpu::VgicRedist>(*d.vgic);
+        if (d.vgic_redist == nullptr) return Status::no_memory;
+    }
+    for (u32 i = 0; i < d.nr_vcpus; ++i) {
+        d.vcpus[i]->lrs = heap().make<vcpu::ListRegisterFile>(i, g->list_registers());
+        if (d.vcpus[i]->lrs == nullptr) return Status::no_memory;
+    }
+    return {};
 }
 
 Result<void> build(Record& r, const Options& options, u32 id) {
@@ -340,12 +398,6 @@ Result<void> build(Record& r, const Options& options, u32 id) {
                                                                            : p2m::Granule::largest;
 
     if (c.vcpus > Domain::kMaxVcpus) return Status::out_of_range;
-    if (c.vcpus > free_cpu_count()) {
-        log::error("{}: needs {} CPUs of its own, {} are free (CPU0 keeps the console; a scheduler comes with "
-                   "the interrupts work)",
-                   d->name, c.vcpus, free_cpu_count());
-        return Status::busy;
-    }
 
     d->vmid = SW_TRY(g_vmids.allocate());
     const u64 parange = arm64::read_id_aa64mmfr0().get<arm64::IdAa64Mmfr0El1::parange>();
@@ -362,13 +414,9 @@ Result<void> build(Record& r, const Options& options, u32 id) {
         if (v == nullptr) return Status::no_memory;
         d->vcpus[d->nr_vcpus++] = v;
         reset_vcpu(*v);
-        const u32 pcpu = pick_free_cpu(c.affinity[i]);
-        if (pcpu == ~0u) {
-            log::error("{}: vCPU{} has no free CPU in its hard affinity {:#x}", d->name, i, c.affinity[i]);
-            return Status::busy;
-        }
-        assign_vcpu(pcpu, v);
     }
+    SW_TRY_VOID(build_vgic(*d));
+    if (const Status placed = place_domain(*d, c.affinity.data()); placed != Status::ok) return placed;
     if (c.vpl011) {
         r.link.domain = d;
         d->uart = heap().make<vcpu::Vpl011>(r.link);
@@ -376,6 +424,17 @@ Result<void> build(Record& r, const Options& options, u32 id) {
         r.link.source = SW_TRY(console_mux().register_domain(c.name, &r.link));
     }
     SW_TRY_VOID(load_images(r));
+    // The GICv2 CPU interface: the hardware's virtual one, mapped where the
+    // guest's DT puts GICC (after the tracking hide: devices are not RAM).
+    if (const std::optional<PaRange> gicv = gic() != nullptr ? gic()->virtual_cpu_interface() : std::nullopt;
+        gicv.has_value() && d->vgic != nullptr && d->vgic->version() == vcpu::VgicVersion::v2) {
+        if (gicv->size < guest::kGicV2CpuSize) {
+            log::error("{}: the GICV region ({:#x} bytes) is smaller than a CPU interface", d->name, gicv->size);
+            return Status::invalid_argument;
+        }
+        SW_TRY_VOID(r.p2m.map_device(guest::kGicV2CpuBase, gicv->base, guest::kGicV2CpuSize));
+    }
+    d->cntvoff = arch::counter();
     arch::stage2_tlb_invalidate_vmid(d->vttbr); // nothing of an earlier user of the VMID survives
     return {};
 }

@@ -6,7 +6,7 @@
 #include "arch/arm64/frame.hpp"
 #include "core/log.hpp"
 #include "core/panic.hpp"
-#include "core/run.hpp"
+#include "core/sched.hpp"
 
 namespace setwise::core {
 

@@ -4,6 +4,9 @@
 #include "arch/arm64/sysreg.hpp"
 #include "core/log.hpp"
 #include "core/percpu.hpp"
+#include "core/sched.hpp"
+#include "vcpu/guest_layout.hpp"
+#include "vcpu/vgic_cpu.hpp"
 
 namespace setwise::core {
 
@@ -61,6 +64,19 @@ void interrupts_init_cpu(u32 index, u64 mpidr) {
     if (s != Status::ok) log::error("CPU{}: GIC CPU interface: {}", index, s);
 }
 
+void interrupts_enable_cpu(u32 index) {
+    if (g_gic == nullptr) return;
+    // The EL2 timer (slices, blocked vCPUs' deadlines), the virtual timer
+    // (forwarded to the vCPU on this CPU) and, with a virtual interface, its
+    // maintenance interrupt.
+    const u32 ppis[] = {kHypTimerIntid, kVirtualTimerIntid, g_gic->maintenance_intid()};
+    for (const u32 intid : ppis) {
+        if (intid == g_gic->maintenance_intid() && g_gic->list_registers() == 0) continue;
+        const Status s = g_gic->enable_ppi(index, intid, arm64::kGicDefaultPriority);
+        if (s != Status::ok) log::error("CPU{}: cannot enable PPI {}: {}", index, intid, s);
+    }
+}
+
 u32 drain_interrupts() {
     if (g_gic == nullptr) return 0;
     u32 n = 0;
@@ -68,8 +84,22 @@ u32 drain_interrupts() {
     for (; n < 64; ++n) {
         const arm64::GicIrq irq = g_gic->acknowledge();
         if (irq.spurious()) break;
-        if (irq.intid == kSgiSelftest) {
+        switch (irq.intid) {
+        case kSgiSelftest:
             log::info("CPU{} took IPI (SGI {})", this_cpu_index(), irq.intid);
+            break;
+        case kSgiKick: on_kick(); break;
+        case kHypTimerIntid: on_hyp_timer(); break;
+        case kVirtualTimerIntid:
+            if (vcpu::Vcpu* v = current_vcpu(); v != nullptr && v->on_cpu) {
+                // Left active: the guest's EOI of the HW-linked virtual
+                // interrupt deactivates it (vcpu/vgic_cpu.hpp).
+                g_gic->priority_drop(irq);
+                vcpu::vtimer_fired(*v);
+                continue;
+            }
+            break; // no vCPU here: its timer was switched off with it
+        default: break; // the maintenance interrupt: vgic_exit() did the work
         }
         g_gic->end_of_interrupt(irq);
     }

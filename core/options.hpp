@@ -60,6 +60,9 @@ struct Options {
     // unbounded (one step per batch).
     u64 sw_flush_chunk = 256 * 1024;
     SwGeometry sw_geometry = SwGeometry::minimal;
+    // Longest turn, in microseconds, of a vCPU on a CPU that other runnable
+    // vCPUs share (a vCPU alone on its CPU is never sliced).
+    u32 sched_slice_us = 10'000;
     SelfTest selftest = SelfTest::none;
 };
 
@@ -183,6 +186,10 @@ inline constexpr std::array kOptions{
         "sw-geometry", kSwGeometryNames,
         "minimal traps the cache identification registers and shows guests one set and one way "
         "per level, so a clean-all loop is a few traps; native shows the real geometry."),
+    uint_option<&Options::sched_slice_us>(
+        "sched-slice", 100, 1'000'000, "",
+        "Longest turn in microseconds of a vCPU on a physical CPU it shares with other runnable "
+        "vCPUs; a vCPU alone on its CPU runs until it waits."),
     enum_option<&Options::selftest>(
         "selftest", kSelfTestNames,
         "el2-fault: after boot, the boot CPU reads an unmapped address so the unexpected-"

@@ -8,7 +8,7 @@
 #include "core/start.hpp"
 
 #include "boot/boot_defs.h"
-#include "core/run.hpp"
+#include "core/sched.hpp"
 #include "core/interrupts.hpp"
 
 extern "C" char secondary_entry[];

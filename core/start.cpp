@@ -12,7 +12,7 @@
 #include "core/console_mux.hpp"
 #include "core/domains.hpp"
 #include "core/interrupts.hpp"
-#include "core/run.hpp"
+#include "core/sched.hpp"
 #include "arch/cpu.hpp"
 #include "core/smp.hpp"
 #include "mm/frame_allocator.hpp"
@@ -131,6 +131,8 @@ void start(const BootInfo& boot) {
     console_mux().set_idle_flush_ticks(arch::counter_frequency() / 10);
     console_mux().set_hypervisor_input(&g_debug_keys);
     set_console_poll(&console_poll);
+    set_time_slice_us(g_options.sched_slice_us);
+    start_scheduler();
     const PaRange in_use[] = {boot.image, boot.dtb};
     if (start_domains(*boot.blob, m, g_options, in_use) == 0) log::info("no domains configured: idling");
     cpu_loop();

@@ -29,13 +29,27 @@ void write_hcr(Vcpu& v) {
 
 bool caches_on(u64 sctlr) { return (sctlr & (kSctlrM | kSctlrC)) == (kSctlrM | kSctlrC); }
 
-// One batch for the domain, on the way back to this vCPU.
+PreemptHooks g_hooks{};
 
+// One batch for the domain, on the way back to this vCPU: it resumes only
+// when the batch is complete, but between chunks the CPU may run others.
 void batch(Vcpu& v, const char* why) {
     Domain& d = v.domain();
     if (d.p2m == nullptr) return;
-    auto held = d.batch_lock.lock();
-    const cache::BatchResult r = cache::run_batch(*d.p2m, d.ram, d.flush, [] { cpu_relax(); });
+    auto held = d.batch_lock.lock([] {
+        if (g_hooks.wait != nullptr) {
+            g_hooks.wait();
+        } else {
+            cpu_relax();
+        }
+    });
+    const cache::BatchResult r = cache::run_batch(*d.p2m, d.ram, d.flush, [] {
+        if (g_hooks.between_chunks != nullptr) {
+            g_hooks.between_chunks();
+        } else {
+            cpu_relax();
+        }
+    });
     d.figures.add_batch(r);
     core::log::debug("{}: set/way batch {} ({}, vCPU{}): pages={} bytes={} leaves={} skipped={} chunks={} "
                      "longest chunk={} us time={} us",
@@ -119,6 +133,8 @@ bool id_register(Vcpu& v, ExceptionFrame& f, const Syndrome& s, IdReg which, uns
 }
 
 } // namespace
+
+void set_preempt_hooks(PreemptHooks hooks) { g_hooks = hooks; }
 
 bool resolve_tracking_fault(Vcpu& v, Ipa ipa) {
     Domain& d = v.domain();

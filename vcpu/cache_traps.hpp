@@ -28,4 +28,17 @@ bool handle_cp15_64_cache_trap(Vcpu& v, arm64::ExceptionFrame& f, const arm64::S
 // when the tracked entry was made valid and the guest should re-execute.
 bool resolve_tracking_fault(Vcpu& v, Ipa ipa);
 
+// How a batch gives the CPU up (set by core/sched.cpp at boot):
+//   between_chunks  a preemption point between two chunks of a flush: takes
+//                   pending physical interrupts and, if a reschedule is
+//                   due (a slice ended, a vCPU woke), lets others run.
+//   wait            while another vCPU of the domain holds the batch: let
+//                   anything else on this CPU run (the holder may be one).
+// Until set, both just relax.
+struct PreemptHooks {
+    void (*between_chunks)() = nullptr;
+    void (*wait)() = nullptr;
+};
+void set_preempt_hooks(PreemptHooks hooks);
+
 } // namespace setwise::vcpu

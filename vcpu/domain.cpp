@@ -17,6 +17,8 @@ bool Domain::begin_shutdown(ShutdownReason r) {
     if (!state.compare_exchange_strong(expected, DomainState::shutting_down, std::memory_order_acq_rel))
         return false;
     reason.store(r, std::memory_order_release);
+    // Blocked vCPUs wake and running ones exit, to notice and leave.
+    kick_vcpus(nr_vcpus >= 32 ? ~VcpuMask{0} : (VcpuMask{1} << nr_vcpus) - 1);
     return true;
 }
 

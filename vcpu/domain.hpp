@@ -21,6 +21,7 @@
 #include "setwise/spinlock.hpp"
 #include "setwise/types.hpp"
 #include "vcpu/vcpu.hpp"
+#include "vcpu/vgic_state.hpp"
 
 namespace setwise::p2m {
 class P2m;
@@ -29,6 +30,9 @@ class P2m;
 namespace setwise::vcpu {
 
 class Vpl011;
+class VgicState;
+class VgicDist;
+class VgicRedist;
 
 enum class DomainState : u8 { building, running, shutting_down, dead };
 enum class ShutdownReason : u8 { none, poweroff, reboot, crash };
@@ -62,6 +66,22 @@ public:
     // Devices. `device_lock` serialises guest accesses to them across vCPUs.
     Vpl011* uart = nullptr;
     SpinLock device_lock;
+    // The virtual GIC (vcpu/vgic_state.hpp and its front ends; the
+    // redistributors only on GICv3), and the physical GIC whose virtual CPU
+    // interface the vCPUs use.
+    VgicState* vgic = nullptr;
+    VgicDist* vgic_dist = nullptr;
+    VgicRedist* vgic_redist = nullptr;
+    arm64::Gic* gic = nullptr;
+    // Makes the vCPUs in the mask look at their interrupts again: wakes
+    // them from WFI, or makes them exit so their list registers are filled
+    // (core/sched.cpp sets it).
+    void (*kick)(Domain& d, VcpuMask mask) = nullptr;
+    void kick_vcpus(VcpuMask mask) {
+        if (mask != 0 && kick != nullptr) kick(*this, mask);
+    }
+    // CNTVOFF_EL2: the guest's virtual counter starts near 0 at its build.
+    u64 cntvoff = 0;
     // Held across each PSCI call, so vCPU power states checked by the call
     // cannot change before it acts on them (vcpu/psci.hpp).
     SpinLock power_lock;

@@ -13,6 +13,7 @@
 #include "vcpu/guest_layout.hpp"
 #include "vcpu/inject.hpp"
 #include "vcpu/psci.hpp"
+#include "vcpu/vgic_cpu.hpp"
 #include "vcpu/vpl011.hpp"
 
 namespace setwise::vcpu {
@@ -92,7 +93,8 @@ public:
         case VcpuState::off:
         case VcpuState::stopped: return VcpuPower::off;
         case VcpuState::on_pending: return VcpuPower::on_pending;
-        case VcpuState::running: return VcpuPower::on;
+        case VcpuState::running:
+        case VcpuState::blocked: return VcpuPower::on;
         }
         return VcpuPower::off;
     }
@@ -105,7 +107,7 @@ public:
         t.entry.context = context_id;
         t.entry.thumb = thumb;
         t.state.store(VcpuState::on_pending, std::memory_order_release);
-        asm volatile("dsb ish; sev" ::: "memory"); // its CPU may be waiting in WFE
+        caller_.domain().kick_vcpus(VcpuMask{1} << target); // its CPU may be idle
         return {};
     }
 
@@ -154,22 +156,42 @@ TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     if (da.fault.is_translation() && resolve_tracking_fault(v, ipa)) return TrapOutcome::resume;
 
     const IpaRange uart{guest::kUartBase, guest::kUartSize};
-    if (d.uart != nullptr && uart.contains(ipa) && !da.s1ptw) {
+    const bool is_uart = d.uart != nullptr && uart.contains(ipa);
+    if ((is_uart || vgic_claims(d, ipa)) && !da.s1ptw) {
         if (!da.isv) {
             if (d.injected_aborts.fetch_add(1, std::memory_order_relaxed) < kLogLimit)
-                log::warning("{}: vCPU{} UART access without a syndrome at pc {:#x}: abort injected", d.name,
-                             v.id(), f.elr);
+                log::warning("{}: vCPU{} device access at IPA {} without a syndrome at pc {:#x}: abort injected",
+                             d.name, v.id(), ipa, f.elr);
             inject(v, f, InjectKind::data_abort, s);
             return TrapOutcome::resume;
         }
         d.mmio_accesses.fetch_add(1, std::memory_order_relaxed);
-        const u64 offset = ipa - guest::kUartBase;
-        SpinLock::Guard g(d.device_lock);
         if (da.write) {
             const u64 value = guest_reg(f, da.srt);
-            d.uart->write(offset, da.access_bytes, static_cast<u32>(value));
+            if (is_uart) {
+                VcpuMask kick = 0;
+                {
+                    SpinLock::Guard g(d.device_lock);
+                    d.uart->write(ipa - guest::kUartBase, da.access_bytes, static_cast<u32>(value));
+                    kick = uart_irq_update(d);
+                }
+                d.kick_vcpus(kick & ~(VcpuMask{1} << v.id()));
+            } else {
+                vgic_write(v, ipa, da.access_bytes, value);
+            }
         } else {
-            u64 value = d.uart->read(offset, da.access_bytes);
+            u64 value = 0;
+            if (is_uart) {
+                VcpuMask kick = 0;
+                {
+                    SpinLock::Guard g(d.device_lock);
+                    value = d.uart->read(ipa - guest::kUartBase, da.access_bytes);
+                    kick = uart_irq_update(d); // a read of DR may lower the receive interrupt
+                }
+                d.kick_vcpus(kick & ~(VcpuMask{1} << v.id()));
+            } else {
+                value = vgic_read(v, ipa, da.access_bytes);
+            }
             if (da.sign_extend && da.access_bytes < 8) {
                 const unsigned bits = da.access_bytes * 8;
                 const u64 sign = u64{1} << (bits - 1);
@@ -196,6 +218,10 @@ TrapOutcome sysreg64(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     const arm64::SysRegIss iss(s.iss);
     constexpr arm64::SysRegKey kActlrEl1 = arm64::sysreg_key(3, 0, 1, 0, 1);
     const unsigned rt = static_cast<unsigned>(iss.get<arm64::SysRegIss::rt>());
+    if (vgic_sgi_sysreg(v, iss.key(), iss.is_read(), guest_reg(f, rt))) {
+        retire(f, s);
+        return TrapOutcome::resume;
+    }
     if (iss.key() == kActlrEl1) {
         if (iss.is_read()) {
             set_guest_reg(f, rt, v.actlr);
@@ -235,15 +261,16 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
     const Syndrome s = Syndrome::decode(f.esr);
     switch (s.ec) {
     case ExceptionClass::wfx:
-        if (condition_passes(f, s)) {
-            ++v.wfi_count;
-            // Nothing can interrupt a vCPU yet: a WFI waits for the next
-            // event-stream tick (about 0.5 ms) and returns, which the
-            // architecture allows (WFI may complete at any time).
-            arm64::wfe();
+        // Only WFI traps (HCR_EL2.TWI). It completes past the instruction
+        // when an interrupt for the vCPU is pending; otherwise the vCPU
+        // blocks until one is (core/sched.cpp), which the caller arranges.
+        {
+            const bool passes = condition_passes(f, s);
+            retire(f, s);
+            if (!passes) return TrapOutcome::resume;
         }
-        retire(f, s);
-        return TrapOutcome::resume;
+        ++v.wfi_count;
+        return vgic_has_pending(v) ? TrapOutcome::resume : TrapOutcome::wait;
     case ExceptionClass::hvc32:
     case ExceptionClass::hvc64:
         // ELR is already past an HVC. Only immediate 0 is SMCCC.
@@ -282,6 +309,11 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
             return TrapOutcome::resume;
         }
         if (handle_cp15_64_cache_trap(v, f, s)) return TrapOutcome::resume;
+        if (const arm32::Cp15_64Access a = arm32::Cp15_64Iss(s.iss).decode();
+            vgic_sgi_mcrr(v, a.opc1, a.crm, a.read, (guest_reg(f, a.rt2) << 32) | guest_reg(f, a.rt))) {
+            retire(f, s);
+            return TrapOutcome::resume;
+        }
         inject_undef(v, f, s, "trapped CP15 64-bit access");
         return TrapOutcome::resume;
     case ExceptionClass::cp14_32:
@@ -357,7 +389,7 @@ TrapOutcome handle_exception(Vcpu& v, ExceptionFrame& f, arm64::VectorKind kind)
     case arm64::VectorKind::lower64_irq:
     case arm64::VectorKind::lower64_fiq:
     case arm64::VectorKind::lower32_irq:
-    case arm64::VectorKind::lower32_fiq: break; // no physical interrupt is enabled yet
+    case arm64::VectorKind::lower32_fiq: break; // taken by core/sched.cpp before this call
     case arm64::VectorKind::current_sp0_sync:
     case arm64::VectorKind::current_sp0_irq:
     case arm64::VectorKind::current_sp0_fiq:

@@ -15,6 +15,7 @@ namespace setwise::vcpu {
 enum class TrapOutcome : u8 {
     resume, // return to the guest with the (possibly changed) frame
     leave,  // the vCPU leaves its CPU (CPU_OFF, its domain shutting down)
+    wait,   // WFI with no interrupt pending: block until one comes, then resume
 };
 
 // Precondition: `v` is the vCPU entered on this CPU, `frame` its registers.

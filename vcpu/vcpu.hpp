@@ -1,12 +1,15 @@
 // A virtual CPU: its identity, its run state, and everything saved while it
-// is not on a physical CPU. In this issue every vCPU is pinned to a physical
-// CPU of its own (core/run.cpp), so its EL1 registers stay live on that CPU
-// and the context is loaded once at each start.
+// is not on a physical CPU. Each vCPU is an EL2 thread with a stack of its
+// own, placed on one physical CPU's run queue (core/sched.hpp); its EL1
+// registers, FP/SIMD, virtual timer and virtual GIC CPU interface are saved
+// when another thread takes the CPU and loaded when it comes back.
 #pragma once
 
 #include <atomic>
 
 #include "arch/arm64/el1_context.hpp"
+#include "arch/arm64/gic.hpp"
+#include "arch/arm64/switch.hpp"
 #include "setwise/types.hpp"
 
 namespace setwise::vcpu {
@@ -15,10 +18,13 @@ class Domain;
 
 enum class VcpuState : u8 {
     off,        // never started, or CPU_OFF
-    on_pending, // CPU_ON accepted; its physical CPU will enter it
-    running,    // on its physical CPU
+    on_pending, // CPU_ON accepted; its physical CPU will start it
+    running,    // runnable: in the guest, or waiting for its turn on its CPU
+    blocked,    // in WFI with nothing pending; an interrupt for it wakes it
     stopped,    // its domain is shutting down and it has left the CPU
 };
+
+class ListRegisterFile;
 
 // Where a vCPU starts (PSCI CPU_ON, or the domain's boot vCPU).
 struct VcpuEntry {
@@ -50,6 +56,19 @@ public:
     // set/way emulation watches for the guest's cache toggles.
     u64 hcr = 0;
     u64 csselr = 0;             // the CSSELR the guest wrote (HCR_EL2.TID2)
+
+    // ---- Scheduling (core/sched.cpp) ----
+    arm64::SwitchContext ctx{}; // its EL2 thread while switched away
+    u64 stack_top = 0;          // its EL2 stack (heap), 16-byte aligned
+    bool thread_live = false;   // ctx holds a thread that switched away
+    bool on_cpu = false;        // its state is in the CPU's registers now
+    u64 run_ticks = 0;          // counter ticks spent on the CPU, for the figures
+    u64 run_since = 0;          // counter value when it last took the CPU
+    u64 switches = 0;           // times it was put on a CPU
+    // ---- Virtual GIC CPU interface and timer (vcpu/vgic_cpu.hpp) ----
+    ListRegisterFile* lrs = nullptr;
+    arm64::Gic::VirtualCpuState vif{};
+    u64 timer_irqs = 0;         // virtual timer interrupts forwarded
 
 private:
     Domain* domain_;

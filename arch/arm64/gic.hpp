@@ -186,6 +186,48 @@ public:
     virtual u32 maintenance_intid() const = 0;
     virtual std::optional<PaRange> virtual_cpu_interface() const = 0;
 
+    // ---- Forwarding a physical interrupt to a guest (EOImode 1) ----------
+    // The priority drop alone (ICC_EOIR1_EL1 / GICC_EOIR): the interrupt
+    // stays active until a HW-linked list register's deactivation, or
+    // deactivate(), ends it. A spurious one is ignored.
+    virtual void priority_drop(GicIrq irq) = 0;
+    // Deactivation alone (ICC_DIR_EL1 / GICC_DIR) of an interrupt whose
+    // priority was dropped. On the CPU that acknowledged it (PPIs, SGIs).
+    virtual void deactivate(u32 intid) = 0;
+    // Active state of PPI `intid` (16..31) of this CPU, `cpu_index`:
+    // GICR_ISACTIVER0 / ICACTIVER0 (v3), the banked GICD_ISACTIVER0 /
+    // ICACTIVER0 (v2). Saved and restored per vCPU for the HW-linked
+    // virtual timer, as KVM does. Out-of-range arguments: false / ignored.
+    virtual bool ppi_active(u32 cpu_index, u32 intid) = 0;
+    virtual void set_ppi_active(u32 cpu_index, u32 intid, bool active) = 0;
+
+    // ---- The virtual CPU interface of this CPU --------------------------
+    // GICv3: ICH_*_EL2 system registers; GICv2: the GICH block (each CPU
+    // sees its own at the same address). Only with list_registers() > 0.
+    // List register `i` (< list_registers()) raw: ICH_LR<i>_EL2, or
+    // GICH_LR<i> zero-extended (encoders in vcpu/vgic_lr.hpp).
+    virtual u64 read_lr(u32 i) = 0;
+    virtual void write_lr(u32 i, u64 raw) = 0;
+    // ICH_HCR_EL2 / GICH_HCR, which share the fields setwise uses: En [0],
+    // UIE [1], LRENPIE [2], NPIE [3], EOIcount [31:27].
+    virtual u32 read_vif_hcr() = 0;
+    virtual void write_vif_hcr(u32 hcr) = 0;
+    // What a vCPU's guest has set in its virtual CPU interface, saved when
+    // it leaves a CPU and restored when it comes back: ICH_VMCR_EL2 /
+    // GICH_VMCR, and the active priorities (v3: ICH_AP0R<n>_EL2 and
+    // ICH_AP1R<n>_EL2 for the n the implemented priority bits need; v2:
+    // GICH_APR in apr1[0]).
+    struct VirtualCpuState {
+        u64 vmcr = 0;
+        u32 apr0[4] = {};
+        u32 apr1[4] = {};
+    };
+    virtual void save_virtual_cpu(VirtualCpuState& out) = 0;
+    virtual void restore_virtual_cpu(const VirtualCpuState& in) = 0;
+    // Priority bits of the virtual CPU interface: ICH_VTR_EL2.PRIbits + 1
+    // (v3), 5 (v2: the GICH_LR priority field).
+    virtual u32 virtual_priority_bits() const = 0;
+
 protected:
     ~Gic() = default;
 };

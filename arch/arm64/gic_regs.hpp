@@ -455,6 +455,7 @@ struct IchLrEl2 : Register<IchLrEl2> {
     using Register::Register;
     using vintid = Field<31, 0>;
     using pintid = Field<44, 32>; // hw = 1: the physical INTID to deactivate
+    using eoi = Bit1<41>;         // hw = 0 only (inside pINTID): maintenance interrupt on EOI
     using priority = Field<55, 48>;
     using group = Bit1<60>;
     using hw = Bit1<61>;
@@ -541,6 +542,16 @@ inline constexpr unsigned kIchMaxListRegs = 16;
 // ICH_LR<n>_EL2. Precondition: n < kIchMaxListRegs.
 constexpr GicSysreg ich_lr(unsigned n) {
     return static_cast<GicSysreg>(static_cast<unsigned>(GicSysreg::ich_lr0_el2) + n);
+}
+
+// ICH_AP0R<n>_EL2 / ICH_AP1R<n>_EL2: at most 4 of each, for 7 bits of
+// preemption (IHI 0069H, ICH_AP0R<n>_EL2). Precondition: n < kIchMaxApRegs.
+inline constexpr unsigned kIchMaxApRegs = 4;
+constexpr GicSysreg ich_ap0r(unsigned n) {
+    return static_cast<GicSysreg>(static_cast<unsigned>(GicSysreg::ich_ap0r0_el2) + n);
+}
+constexpr GicSysreg ich_ap1r(unsigned n) {
+    return static_cast<GicSysreg>(static_cast<unsigned>(GicSysreg::ich_ap1r0_el2) + n);
 }
 
 struct SysregEncoding {

@@ -84,6 +84,18 @@ Status GicV2::init_cpu(u32 cpu_index, u64 mpidr) {
                               .with<GiccCtlr::eoimode_s>(config_.split_eoi ? 1 : 0);
     gicc_->write(GiccReg::ctlr, ctlr.raw());
 
+    // This CPU's virtual interface (GICH is banked: each CPU sees its own
+    // at the same address): off and empty until a vCPU is loaded. They
+    // hold what reset or an earlier user of the CPU (firmware, a kexec'ing
+    // kernel) left, and a stale valid HW = 1 list register would let a
+    // guest deactivate a physical interrupt (IHI 0048B, GICH_LRn).
+    if (gich_ != nullptr) {
+        const u32 lrs = list_registers();
+        gich_->write(GichReg::hcr, 0);
+        for (u32 i = 0; i < lrs; ++i) gich_->write32(static_cast<u64>(GichReg::lr) + 4 * u64{i}, 0);
+        list_regs_.store(lrs, std::memory_order_relaxed);
+    }
+
     const u64 entry = mask == 0 ? 0 : kValid | (u64{mask} << kMaskShift) | (mpidr & kAffinityMask);
     targets_[cpu_index].store(entry, std::memory_order_release);
     return Status::ok;
@@ -129,6 +141,67 @@ void GicV2::end_of_interrupt(GicIrq irq) {
     if (irq.spurious()) return;
     gicc_->write(GiccReg::eoir, irq.iar);
     if (config_.split_eoi) gicc_->write(GiccReg::dir, irq.iar);
+}
+
+// In EOImode 0 (a GICC described without the page that holds GICC_DIR)
+// a GICC_EOIR write both drops the priority and deactivates, and GICC_DIR
+// must not be written (IHI 0048B, "Priority drop and interrupt
+// deactivation"): priority_drop() is then the full EOI, and deactivate()
+// has nothing left to do. A caller that forwards an interrupt through a
+// HW = 1 list register relies on the interrupt staying active, which
+// EOImode 0 cannot give.
+void GicV2::priority_drop(GicIrq irq) {
+    if (irq.spurious()) return;
+    gicc_->write(GiccReg::eoir, irq.iar);
+}
+
+void GicV2::deactivate(u32 intid) {
+    if (!config_.split_eoi) return;
+    if (is_special_intid(static_cast<u32>(GiccIar(intid).get<GiccIar::interrupt_id>()))) return;
+    gicc_->write(GiccReg::dir, intid);
+}
+
+// GICD_ISACTIVER0 reads and sets, GICD_ICACTIVER0 clears the active state
+// of INTIDs 0..31, banked per CPU interface (IHI 0048B, GICD_ISACTIVERn).
+bool GicV2::ppi_active(u32 cpu_index, u32 intid) {
+    if (cpu_index >= kGicMaxCpus || intid < kSgiCount || intid >= kPrivateIntids) return false;
+    return (gicd_->read32(intid_offset(GicdReg::isactiver, intid, 1)) >> intid & 1) != 0;
+}
+
+void GicV2::set_ppi_active(u32 cpu_index, u32 intid, bool active) {
+    if (cpu_index >= kGicMaxCpus || intid < kSgiCount || intid >= kPrivateIntids) return;
+    gicd_->write32(intid_offset(active ? GicdReg::isactiver : GicdReg::icactiver, intid, 1), u32{1} << intid);
+}
+
+u64 GicV2::read_lr(u32 i) {
+    if (gich_ == nullptr || i >= list_regs_.load(std::memory_order_relaxed)) return 0;
+    return gich_->read32(static_cast<u64>(GichReg::lr) + 4 * u64{i});
+}
+
+void GicV2::write_lr(u32 i, u64 raw) {
+    if (gich_ == nullptr || i >= list_regs_.load(std::memory_order_relaxed)) return;
+    gich_->write32(static_cast<u64>(GichReg::lr) + 4 * u64{i}, static_cast<u32>(raw));
+}
+
+u32 GicV2::read_vif_hcr() { return gich_ == nullptr ? 0 : gich_->read(GichReg::hcr); }
+
+void GicV2::write_vif_hcr(u32 hcr) {
+    if (gich_ != nullptr) gich_->write(GichReg::hcr, hcr);
+}
+
+// GICH_VMCR is the guest's GICV_CTLR, GICV_PMR and GICV_BPR/ABPR; GICH_APR
+// the active priorities of its one register (IHI 0048B, GICH_VMCR and GICH_APR).
+void GicV2::save_virtual_cpu(VirtualCpuState& out) {
+    out = VirtualCpuState{};
+    if (gich_ == nullptr) return;
+    out.vmcr = gich_->read(GichReg::vmcr);
+    out.apr1[0] = gich_->read(GichReg::apr);
+}
+
+void GicV2::restore_virtual_cpu(const VirtualCpuState& in) {
+    if (gich_ == nullptr) return;
+    gich_->write(GichReg::vmcr, static_cast<u32>(in.vmcr));
+    gich_->write(GichReg::apr, in.apr1[0]);
 }
 
 u32 GicV2::list_registers() const {

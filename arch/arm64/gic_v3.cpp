@@ -29,6 +29,17 @@ constexpr bool arch_rev_v3_or_v4(u32 pidr2) {
     return rev == 3 || rev == 4;
 }
 
+// ICH_AP0R<n>_EL2 and ICH_AP1R<n>_EL2 registers implemented: one bit per
+// group priority of 5, 6 or 7 preemption bits, 32 per register. The
+// registers beyond are UNDEFINED (IHI 0069H, ICH_AP0R<n>_EL2: n = 1 needs
+// 6 bits of preemption, n = 2 and 3 need 7). Preemption bits, not priority
+// bits (ICH_VTR_EL2.PREbits <= PRIbits): hardware with more priority than
+// preemption bits has fewer registers than PRIbits would suggest.
+constexpr u32 active_priority_registers(IchVtrEl2 vtr) {
+    const u64 preemption_bits = vtr.get<IchVtrEl2::pre_bits>() + 1;
+    return preemption_bits >= 7 ? 4 : preemption_bits == 6 ? 2 : 1;
+}
+
 } // namespace
 
 GicV3::GicV3(GicRegisters& gicd, std::span<const Region> regions, GicCpu& cpu, const Config& config)
@@ -150,6 +161,22 @@ Status GicV3::init_cpu(u32 cpu_index, u64 mpidr) {
     cpu_->write(GicSysreg::icc_ctlr_el1, ctlr.with<IccCtlrEl1::eoimode>(1).raw());
     if (!ctlr.test<IccCtlrEl1::rss>()) range_selector_.store(false, std::memory_order_relaxed);
     cpu_->write(GicSysreg::icc_igrpen1_el1, IccIgrpen1El1{}.with<IccIgrpen1El1::enable>(1).raw());
+
+    // The virtual CPU interface (every GICv3 CPU interface of a CPU with
+    // EL2 has one): off and empty until a vCPU is loaded. ICH_HCR_EL2 and
+    // the list registers hold what reset or an earlier user of the CPU
+    // (firmware, a kexec'ing kernel) left, and a stale valid HW = 1 list
+    // register would let a guest deactivate a physical interrupt.
+    // ICH_VMCR_EL2 and ICH_AP<n>R_EL2 are left: a vCPU's
+    // restore_virtual_cpu() writes them before it runs.
+    const IchVtrEl2 vtr(cpu_->read(GicSysreg::ich_vtr_el2));
+    const u64 lrs = vtr.get<IchVtrEl2::list_regs>() + 1;
+    const u32 list_regs = static_cast<u32>(lrs > kIchMaxListRegs ? kIchMaxListRegs : lrs);
+    cpu_->write(GicSysreg::ich_hcr_el2, 0);
+    for (u32 i = 0; i < list_regs; ++i) cpu_->write(ich_lr(i), 0);
+    list_regs_.store(list_regs, std::memory_order_relaxed);
+    vpri_bits_.store(static_cast<u32>(vtr.get<IchVtrEl2::pri_bits>()) + 1, std::memory_order_relaxed);
+    ap_regs_.store(active_priority_registers(vtr), std::memory_order_relaxed);
     cpu_->isb();
 
     cpus_[cpu_index] = CpuSlot{true, frame};
@@ -190,6 +217,82 @@ void GicV3::end_of_interrupt(GicIrq irq) {
     cpu_->isb();
     cpu_->write(GicSysreg::icc_dir_el1, irq.iar);
     cpu_->isb();
+}
+
+// ICC_* writes are not self-synchronising: the ISB makes each take effect
+// before whatever follows, as in end_of_interrupt().
+void GicV3::priority_drop(GicIrq irq) {
+    if (irq.spurious()) return;
+    // EOImode 1 (init_cpu): ICC_EOIR1_EL1 drops the running priority and
+    // leaves the interrupt active (IHI 0069H, ICC_EOIR1_EL1).
+    cpu_->write(GicSysreg::icc_eoir1_el1, irq.iar);
+    cpu_->isb();
+}
+
+void GicV3::deactivate(u32 intid) {
+    // A special INTID was never acknowledged; ICC_DIR_EL1 would ignore it.
+    if (is_special_intid(intid)) return;
+    cpu_->write(GicSysreg::icc_dir_el1, intid);
+    cpu_->isb();
+}
+
+GicRegisters* GicV3::ppi_register(u32 cpu_index, u32 intid, GicrSgiReg reg, u64& offset) {
+    if (cpu_index >= kGicMaxCpus || !cpus_[cpu_index].ready) return nullptr;
+    if (intid < kSgiCount || intid >= kPrivateIntids) return nullptr;
+    const Frame f = cpus_[cpu_index].frame;
+    offset = f.offset + kGicrSgiBase + static_cast<u64>(reg);
+    return regions_[f.region].regs;
+}
+
+// PPIs are private to a redistributor: its SGI_base frame's GICR_ISACTIVER0
+// reads and sets, GICR_ICACTIVER0 clears, one bit per INTID 0..31 (IHI 0069H).
+// Neither is tracked by GICR_CTLR.RWP.
+bool GicV3::ppi_active(u32 cpu_index, u32 intid) {
+    u64 off = 0;
+    GicRegisters* rd = ppi_register(cpu_index, intid, GicrSgiReg::isactiver0, off);
+    return rd != nullptr && (rd->read32(off) >> intid & 1) != 0;
+}
+
+void GicV3::set_ppi_active(u32 cpu_index, u32 intid, bool active) {
+    u64 off = 0;
+    GicRegisters* rd = ppi_register(cpu_index, intid, active ? GicrSgiReg::isactiver0 : GicrSgiReg::icactiver0, off);
+    if (rd != nullptr) rd->write32(off, u32{1} << intid);
+}
+
+// The ICH_* accessors have no barriers: setwise touches them between a
+// guest's exit and its next entry, and both the exception and the ERET are
+// context synchronisation events.
+u64 GicV3::read_lr(u32 i) {
+    if (i >= list_regs_.load(std::memory_order_relaxed)) return 0;
+    return cpu_->read(ich_lr(i));
+}
+
+void GicV3::write_lr(u32 i, u64 raw) {
+    if (i >= list_regs_.load(std::memory_order_relaxed)) return;
+    cpu_->write(ich_lr(i), raw);
+}
+
+u32 GicV3::read_vif_hcr() { return static_cast<u32>(cpu_->read(GicSysreg::ich_hcr_el2)); }
+
+void GicV3::write_vif_hcr(u32 hcr) { cpu_->write(GicSysreg::ich_hcr_el2, hcr); }
+
+void GicV3::save_virtual_cpu(VirtualCpuState& out) {
+    out = VirtualCpuState{};
+    out.vmcr = cpu_->read(GicSysreg::ich_vmcr_el2);
+    const u32 n = ap_regs_.load(std::memory_order_relaxed);
+    for (u32 i = 0; i < n; ++i) {
+        out.apr0[i] = static_cast<u32>(cpu_->read(ich_ap0r(i)));
+        out.apr1[i] = static_cast<u32>(cpu_->read(ich_ap1r(i)));
+    }
+}
+
+void GicV3::restore_virtual_cpu(const VirtualCpuState& in) {
+    cpu_->write(GicSysreg::ich_vmcr_el2, in.vmcr);
+    const u32 n = ap_regs_.load(std::memory_order_relaxed);
+    for (u32 i = 0; i < n; ++i) {
+        cpu_->write(ich_ap0r(i), in.apr0[i]);
+        cpu_->write(ich_ap1r(i), in.apr1[i]);
+    }
 }
 
 u32 GicV3::list_registers() const {

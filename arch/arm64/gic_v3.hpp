@@ -39,6 +39,22 @@ public:
     u32 maintenance_intid() const override { return config_.maintenance_intid; }
     std::optional<PaRange> virtual_cpu_interface() const override { return config_.gicv; }
 
+    void priority_drop(GicIrq irq) override;
+    void deactivate(u32 intid) override;
+    bool ppi_active(u32 cpu_index, u32 intid) override;
+    void set_ppi_active(u32 cpu_index, u32 intid, bool active) override;
+
+    // read_lr/write_lr ignore i >= the list registers init_cpu() found:
+    // ICH_LR<n>_EL2 beyond ICH_VTR_EL2.ListRegs is UNDEFINED.
+    u64 read_lr(u32 i) override;
+    void write_lr(u32 i, u64 raw) override;
+    u32 read_vif_hcr() override;
+    void write_vif_hcr(u32 hcr) override;
+    void save_virtual_cpu(VirtualCpuState& out) override;
+    void restore_virtual_cpu(const VirtualCpuState& in) override;
+    // 0 until an init_cpu() has read ICH_VTR_EL2.
+    u32 virtual_priority_bits() const override { return vpri_bits_.load(std::memory_order_relaxed); }
+
     // Where a CPU's redistributor is: region index and RD_base offset in it.
     struct Frame {
         u32 region = 0;
@@ -53,6 +69,10 @@ private:
     // config_.poll_limit reads.
     Status wait_clear(GicRegisters& regs, u64 offset, u32 bits);
     Status wake(GicRegisters& rd, u64 rd_base);
+    // The redistributor of CPU `cpu_index` and the byte offset of its
+    // GICR_ISACTIVER0/ICACTIVER0-style SGI_base register `reg`, if that CPU
+    // has run init_cpu() and `intid` is a PPI.
+    GicRegisters* ppi_register(u32 cpu_index, u32 intid, GicrSgiReg reg, u64& offset);
 
     GicRegisters* gicd_;
     std::array<Region, kGicMaxRedistributorRegions> regions_{};
@@ -68,6 +88,13 @@ private:
         Frame frame{};
     };
     std::array<CpuSlot, kGicMaxCpus> cpus_{};
+    // From ICH_VTR_EL2, read by init_cpu() (ICH_* are UNDEFINED at EL2
+    // until ICC_SRE_EL2.SRE = 1) and assumed the same on every CPU: list
+    // registers, virtual priority bits, and ICH_AP0R<n>/ICH_AP1R<n>_EL2
+    // registers implemented (1, 2 or 4). 0 before the first init_cpu().
+    std::atomic<u32> list_regs_{0};
+    std::atomic<u32> vpri_bits_{0};
+    std::atomic<u32> ap_regs_{0};
 };
 
 } // namespace setwise::arm64

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -135,6 +136,21 @@ long count_reads(const Journal& j, const void* who, u64 where) {
     return n;
 }
 u64 sr(GicSysreg r) { return static_cast<u64>(r); }
+// System register writes of one CPU, in order; and reads.
+std::vector<Access> sysreg_writes(const Journal& j, const void* cpu) {
+    std::vector<Access> out;
+    for (const Event& e : j.events) {
+        if (e.who == cpu && e.kind == Kind::sysreg_write) out.push_back({e.where, e.value});
+    }
+    return out;
+}
+std::vector<u64> sysreg_reads(const Journal& j, const void* cpu) {
+    std::vector<u64> out;
+    for (const Event& e : j.events) {
+        if (e.who == cpu && e.kind == Kind::sysreg_read) out.push_back(e.where);
+    }
+    return out;
+}
 
 // MPIDR_EL1 with bit 31 (RES1) set, as the hardware reads it.
 constexpr u64 mpidr(u64 aff3, u64 aff2, u64 aff1, u64 aff0) {
@@ -195,6 +211,10 @@ TEST(GicRegs, IchListRegisterAndControls) {
     EXPECT_EQ(IchHcrEl2(0xf800'0000).get<IchHcrEl2::eoi_count>(), 31u);
     EXPECT_EQ(IchMisrEl2(0x2).test<IchMisrEl2::u>(), true);
     EXPECT_EQ(IchVtrEl2(0x9000'0023).get<IchVtrEl2::list_regs>(), 3u); // ListRegs is [4:0]
+    // EOI [41] (HW = 0 only, inside the pINTID field); PRIbits [31:29], PREbits [28:26].
+    EXPECT_EQ(IchLrEl2{}.with<IchLrEl2::eoi>(1).raw(), 0x0000'0200'0000'0000ull);
+    EXPECT_EQ(IchVtrEl2(0xd000'0000).get<IchVtrEl2::pri_bits>(), 6u);
+    EXPECT_EQ(IchVtrEl2(0xd000'0000).get<IchVtrEl2::pre_bits>(), 4u);
 }
 
 TEST(GicRegs, RedistributorTyperAndAffinity) {
@@ -261,6 +281,11 @@ TEST(GicRegs, SystemRegisterEncodings) {
     for (unsigned n = 0; n < kIchMaxListRegs; ++n) {
         const SysregEncoding want{3, 4, 12, static_cast<u8>(12 + n / 8), static_cast<u8>(n % 8)};
         EXPECT_EQ(sysreg_encoding(ich_lr(n)), want) << "ICH_LR" << n;
+    }
+    // ICH_AP0R<n>_EL2: CRm 8, ICH_AP1R<n>_EL2: CRm 9, op2 = n.
+    for (unsigned n = 0; n < kIchMaxApRegs; ++n) {
+        EXPECT_EQ(sysreg_encoding(ich_ap0r(n)), (SysregEncoding{3, 4, 12, 8, static_cast<u8>(n)})) << "ICH_AP0R" << n;
+        EXPECT_EQ(sysreg_encoding(ich_ap1r(n)), (SysregEncoding{3, 4, 12, 9, static_cast<u8>(n)})) << "ICH_AP1R" << n;
     }
 }
 
@@ -450,6 +475,155 @@ TEST(GicV2, ListRegistersFromGichVtr) {
     EXPECT_EQ(t.gic->list_registers(), 64u);
     V2 none(true, /*with_gich=*/false);
     EXPECT_EQ(none.gic->list_registers(), 0u);
+}
+
+// A V2 whose CPU 0 has run init_cpu() with 4 list registers (GICH_VTR
+// 0x90000003: PRIbits 4, PREbits 4, ListRegs 3), journal cleared.
+struct V2Ready : V2 {
+    explicit V2Ready(bool split = true, bool with_gich = true) : V2(split, with_gich) {
+        gicd.at(0x800) = 0x0101'0101;
+        gich.at(0x004) = 0x9000'0003;
+        EXPECT_EQ(gic->init_cpu(0, mpidr(0, 0, 0, 0)), Status::ok);
+        j.events.clear();
+    }
+};
+
+TEST(GicV2, CpuInitDisablesAndEmptiesTheVirtualInterface) {
+    V2 t;
+    t.gicd.at(0x800) = 0x0101'0101;
+    t.gich.at(0x004) = 0x9000'0003; // 4 list registers
+    t.gich.at(0x000) = 0x0000'0001; // left over: GICH_HCR.En
+    for (u64 n = 0; n < 5; ++n) t.gich.at(0x100 + 4 * n) = 0x9a00'6c1b; // and HW = 1 entries
+    ASSERT_EQ(t.gic->init_cpu(0, mpidr(0, 0, 0, 0)), Status::ok);
+    // GICH_HCR = 0, then GICH_LR0..3 = 0; GICH_LR4 is not a list register.
+    EXPECT_EQ(writes_to(t.j, &t.gich),
+              (std::vector<Access>{{0x000, 0}, {0x100, 0}, {0x104, 0}, {0x108, 0}, {0x10c, 0}}));
+    EXPECT_EQ(t.gich.at(0x110), 0x9a00'6c1bu);
+}
+
+TEST(GicV2, PriorityDropAloneThenDeactivate) {
+    V2 t;
+    t.gicc.at(0x00c) = 0x0c05; // SGI 5 from CPU interface 3
+    const GicIrq irq = t.gic->acknowledge();
+    t.gic->priority_drop(irq);
+    // GICC_EOIR only, with the CPUID: the interrupt stays active.
+    EXPECT_EQ(writes_to(t.j, &t.gicc), (std::vector<Access>{{0x010, 0x0c05}}));
+    t.j.events.clear();
+    t.gic->deactivate(irq.iar); // GICC_DIR, second 4 KiB page, CPUID again
+    t.gic->deactivate(27);
+    EXPECT_EQ(writes_to(t.j, &t.gicc), (std::vector<Access>{{0x1000, 0x0c05}, {0x1000, 27}}));
+}
+
+TEST(GicV2, SpuriousIsNeitherDroppedNorDeactivated) {
+    V2 t;
+    t.gic->priority_drop(GicIrq{1023, 1023});
+    t.gic->priority_drop(GicIrq{1020, 1020});
+    t.gic->deactivate(1023);
+    t.gic->deactivate(0x0c00 | 1022); // CPUID bits do not make it an interrupt
+    EXPECT_TRUE(t.j.events.empty());
+}
+
+TEST(GicV2, EoiMode0PriorityDropIsTheWholeEoiAndDeactivateNothing) {
+    // A 4 KiB GICC has no GICC_DIR: EOImode 0.
+    V2 t(/*split=*/false);
+    t.gic->priority_drop(GicIrq{30, 30});
+    t.gic->deactivate(30);
+    EXPECT_EQ(writes_to(t.j, &t.gicc), (std::vector<Access>{{0x010, 30}}));
+    for (const Event& e : t.j.events) EXPECT_NE(e.where, 0x1000u) << "GICC_DIR touched in EOImode 0";
+}
+
+TEST(GicV2, PpiActiveStateInTheBankedDistributorRegisters) {
+    V2 t;
+    t.gicd.at(0x300) = 0x0800'0000; // GICD_ISACTIVER0: INTID 27 active
+    EXPECT_TRUE(t.gic->ppi_active(0, 27));
+    EXPECT_FALSE(t.gic->ppi_active(0, 26));
+    EXPECT_EQ(count_reads(t.j, &t.gicd, 0x300), 2);
+    t.gic->set_ppi_active(0, 27, false); // GICD_ICACTIVER0
+    t.gic->set_ppi_active(3, 30, true);  // GICD_ISACTIVER0
+    t.gic->set_ppi_active(0, 16, true);
+    EXPECT_EQ(writes_to(t.j, &t.gicd),
+              (std::vector<Access>{{0x380, 0x0800'0000}, {0x300, 0x4000'0000}, {0x300, 0x0001'0000}}));
+}
+
+TEST(GicV2, PpiActiveOutOfRangeIsFalseAndIgnored) {
+    V2 t;
+    t.gicd.at(0x300) = 0xffff'ffff;
+    t.gicd.at(0x304) = 0xffff'ffff;
+    EXPECT_FALSE(t.gic->ppi_active(0, 15)); // an SGI
+    EXPECT_FALSE(t.gic->ppi_active(0, 32)); // an SPI
+    EXPECT_FALSE(t.gic->ppi_active(kGicMaxCpus, 27));
+    t.gic->set_ppi_active(0, 15, true);
+    t.gic->set_ppi_active(0, 32, false);
+    t.gic->set_ppi_active(kGicMaxCpus, 27, true);
+    EXPECT_TRUE(t.j.events.empty());
+}
+
+TEST(GicV2, ListRegistersInGich) {
+    V2Ready t;
+    // GICH_LRn at 0x100 + 4n; the u64 is a zero-extended GICH_LR.
+    t.gic->write_lr(0, 0x9a00'6c1b);
+    t.gic->write_lr(3, 0x1000'001e);
+    t.gic->write_lr(4, 0x1000'001f); // beyond GICH_VTR.ListRegs: ignored
+    EXPECT_EQ(writes_to(t.j, &t.gich), (std::vector<Access>{{0x100, 0x9a00'6c1b}, {0x10c, 0x1000'001e}}));
+    t.gich.at(0x108) = 0xa000'0020;
+    t.gich.at(0x110) = 0xffff'ffff;
+    t.j.events.clear();
+    EXPECT_EQ(t.gic->read_lr(2), 0xa000'0020u);
+    EXPECT_EQ(t.gic->read_lr(4), 0u);
+    EXPECT_EQ(count_reads(t.j, &t.gich, 0x108), 1);
+    EXPECT_EQ(count_reads(t.j, &t.gich, 0x110), 0);
+}
+
+TEST(GicV2, HypervisorControlIsGichHcr) {
+    V2Ready t;
+    t.gic->write_vif_hcr(0x0000'000b); // En | UIE | NPIE
+    EXPECT_EQ(writes_to(t.j, &t.gich), (std::vector<Access>{{0x000, 0xb}}));
+    t.gich.at(0x000) = 0x1800'0001; // EOIcount 3, En
+    EXPECT_EQ(t.gic->read_vif_hcr(), 0x1800'0001u);
+}
+
+TEST(GicV2, VirtualCpuStateIsGichVmcrAndGichApr) {
+    V2Ready t;
+    t.gich.at(0x008) = 0xf04c'0201; // GICH_VMCR
+    t.gich.at(0x0f0) = 0x8000'0001; // GICH_APR
+    Gic::VirtualCpuState s;
+    for (u32& a : s.apr0) a = 0xdead;
+    for (u32& a : s.apr1) a = 0xdead;
+    t.gic->save_virtual_cpu(s);
+    EXPECT_EQ(s.vmcr, 0xf04c'0201u);
+    EXPECT_EQ(s.apr1[0], 0x8000'0001u);
+    for (unsigned n = 0; n < 4; ++n) EXPECT_EQ(s.apr0[n], 0u) << n;
+    for (unsigned n = 1; n < 4; ++n) EXPECT_EQ(s.apr1[n], 0u) << n;
+    EXPECT_TRUE(writes_to(t.j, &t.gich).empty());
+
+    Gic::VirtualCpuState in;
+    in.vmcr = 0x7800'0003;
+    in.apr1[0] = 0x4;
+    in.apr0[0] = 0x99; // no GICH register for it
+    in.apr1[1] = 0x99;
+    t.gic->restore_virtual_cpu(in);
+    EXPECT_EQ(writes_to(t.j, &t.gich), (std::vector<Access>{{0x008, 0x7800'0003}, {0x0f0, 0x4}}));
+    EXPECT_EQ(t.gic->virtual_priority_bits(), 5u);
+}
+
+TEST(GicV2, WithoutGichTheVirtualInterfaceReadsZero) {
+    V2Ready t(/*split=*/true, /*with_gich=*/false);
+    EXPECT_EQ(t.gic->list_registers(), 0u);
+    EXPECT_EQ(t.gic->read_lr(0), 0u);
+    EXPECT_EQ(t.gic->read_vif_hcr(), 0u);
+    t.gic->write_lr(0, 0x9a00'6c1b);
+    t.gic->write_vif_hcr(1);
+    Gic::VirtualCpuState s;
+    s.vmcr = 0xdead;
+    s.apr1[0] = 0xdead;
+    t.gic->save_virtual_cpu(s);
+    EXPECT_EQ(s.vmcr, 0u);
+    EXPECT_EQ(s.apr1[0], 0u);
+    t.gic->restore_virtual_cpu(Gic::VirtualCpuState{0xf000'0001, {}, {1, 0, 0, 0}});
+    EXPECT_TRUE(t.j.events.empty()) << "no register touched";
+    EXPECT_TRUE(writes_to(t.j, &t.gich).empty());
+    EXPECT_EQ(t.gich.at(0x000), 0u);
+    EXPECT_EQ(t.gic->virtual_priority_bits(), 5u); // the GICH_LR field, GICH or not
 }
 
 // ---------------------------------------------------------------------------
@@ -668,6 +842,9 @@ TEST(GicV3, CpuInitWakesConfiguresAndEnablesTheInterface) {
         return std::nullopt;
     };
     t.cpu.regs[GicSysreg::icc_ctlr_el1] = 0x400; // PRIbits = 4, EOImode 0
+    t.cpu.regs[GicSysreg::ich_vtr_el2] = 0x9000'0003; // 4 list registers
+    for (unsigned n = 0; n < 5; ++n) t.cpu.regs[ich_lr(n)] = 0xb0a0'001b'0000'001bull; // stale HW = 1
+    t.cpu.regs[GicSysreg::ich_hcr_el2] = 0x1;                                          // and En
     t.j.events.clear();
     ASSERT_EQ(t.gic->init_cpu(3, mpidr(1, 2, 3, 4)), Status::ok);
 
@@ -695,20 +872,48 @@ TEST(GicV3, CpuInitWakesConfiguresAndEnablesTheInterface) {
     EXPECT_GT(rwp, icenabler);
     EXPECT_LT(rwp, find_event(t.j, Kind::write32, &rd, 0x7'0400));
 
-    std::vector<Access> sys;
-    for (const Event& e : t.j.events) {
-        if (e.who == &t.cpu && e.kind == Kind::sysreg_write) sys.push_back({e.where, e.value});
-    }
-    EXPECT_EQ(sys, (std::vector<Access>{
-                       {sr(GicSysreg::icc_sre_el2), 0x9},     // SRE | Enable
-                       {sr(GicSysreg::icc_pmr_el1), 0xf0},    // priority mask
-                       {sr(GicSysreg::icc_ctlr_el1), 0x402},  // EOImode 1, the rest kept
-                       {sr(GicSysreg::icc_igrpen1_el1), 0x1}, // Group 1 on
-                   }));
-    // An ISB makes SRE take effect before the first ICC_*_EL1 access.
+    EXPECT_EQ(sysreg_writes(t.j, &t.cpu), (std::vector<Access>{
+                                                {sr(GicSysreg::icc_sre_el2), 0x9},     // SRE | Enable
+                                                {sr(GicSysreg::icc_pmr_el1), 0xf0},    // priority mask
+                                                {sr(GicSysreg::icc_ctlr_el1), 0x402},  // EOImode 1, the rest kept
+                                                {sr(GicSysreg::icc_igrpen1_el1), 0x1}, // Group 1 on
+                                                {sr(GicSysreg::ich_hcr_el2), 0},       // virtual interface off
+                                                {sr(GicSysreg::ich_lr0_el2), 0},       // and empty:
+                                                {sr(GicSysreg::ich_lr1_el2), 0},       // ListRegs + 1 = 4
+                                                {sr(GicSysreg::ich_lr2_el2), 0},
+                                                {sr(GicSysreg::ich_lr3_el2), 0},
+                                            }));
+    // An ISB makes SRE take effect before the first ICC_*_EL1 or ICH_* access.
     const long sre = find_event(t.j, Kind::sysreg_write, &t.cpu, sr(GicSysreg::icc_sre_el2));
     const long isb = find_event(t.j, Kind::isb, &t.cpu, 0, sre);
     EXPECT_LT(isb, find_event(t.j, Kind::sysreg_write, &t.cpu, sr(GicSysreg::icc_pmr_el1)));
+    EXPECT_LT(isb, find_event(t.j, Kind::sysreg_read, &t.cpu, sr(GicSysreg::ich_vtr_el2)));
+    // And one after the last write.
+    EXPECT_EQ(t.j.events.back().kind, Kind::isb);
+}
+
+TEST(GicV3, CpuInitSetsSreEnableKeepingTheBypassBits) {
+    FourCpus t;
+    t.cpu.regs[GicSysreg::icc_sre_el2] = 0x6; // DIB | DFB, as firmware left them
+    ASSERT_EQ(t.gic->init_cpu(0, mpidr(0, 0, 0, 0)), Status::ok);
+    // ICC_SRE_EL2: SRE [0] for EL2, Enable [3] so that EL1 may access ICC_SRE_EL1.
+    EXPECT_EQ(t.cpu.regs[GicSysreg::icc_sre_el2], 0xfu);
+}
+
+TEST(GicV3, CpuInitClearsAtMost16ListRegisters) {
+    FourCpus t;
+    t.cpu.regs[GicSysreg::ich_vtr_el2] = 0x9000'001f; // ListRegs is 5 bits; ICH_LR<n>_EL2 stop at 15
+    ASSERT_EQ(t.gic->init_cpu(0, mpidr(0, 0, 0, 0)), Status::ok);
+    std::vector<u64> lrs;
+    for (const Access& a : sysreg_writes(t.j, &t.cpu)) {
+        if (a.first >= sr(GicSysreg::ich_lr0_el2) && a.first <= sr(GicSysreg::ich_lr15_el2)) lrs.push_back(a.first);
+    }
+    ASSERT_EQ(lrs.size(), 16u);
+    EXPECT_EQ(lrs.back(), sr(GicSysreg::ich_lr15_el2));
+    t.j.events.clear();
+    t.gic->write_lr(15, 0x5);
+    t.gic->write_lr(16, 0x5);
+    EXPECT_EQ(sysreg_writes(t.j, &t.cpu), (std::vector<Access>{{sr(GicSysreg::ich_lr15_el2), 0x5}}));
 }
 
 TEST(GicV3, RedistributorThatNeverWakesTimesOut) {
@@ -728,6 +933,12 @@ TEST(GicV3, SystemRegisterInterfaceMissingIsUnsupported) {
     t.cpu.sre_sticks = false;
     EXPECT_EQ(t.gic->init_cpu(0, mpidr(0, 0, 0, 0)), Status::unsupported);
     EXPECT_EQ(find_event(t.j, Kind::sysreg_write, &t.cpu, sr(GicSysreg::icc_igrpen1_el1)), -1);
+    // ICH_* are UNDEFINED at EL2 without SRE: not touched.
+    EXPECT_EQ(find_event(t.j, Kind::sysreg_read, &t.cpu, sr(GicSysreg::ich_vtr_el2)), -1);
+    EXPECT_EQ(find_event(t.j, Kind::sysreg_write, &t.cpu, sr(GicSysreg::ich_hcr_el2)), -1);
+    EXPECT_EQ(t.gic->read_lr(0), 0u);
+    t.gic->write_lr(0, 1);
+    EXPECT_EQ(find_event(t.j, Kind::sysreg_write, &t.cpu, sr(GicSysreg::ich_lr0_el2)), -1);
 }
 
 TEST(GicV3, SendSgiWritesSgi1rBetweenBarriers) {
@@ -805,6 +1016,167 @@ TEST(GicV3, EnablePpiOnTheCpusOwnRedistributor) {
     EXPECT_EQ(t.gic->enable_ppi(0, 30, 0x40), Status::out_of_range); // CPU 0 not initialised
 }
 
+// FourCpus with CPU 3 (RD_base 0x60000, SGI_base 0x70000) initialised,
+// ICH_VTR_EL2 = `vtr`, journal cleared.
+struct V3Ready : FourCpus {
+    explicit V3Ready(u64 vtr = 0x9000'0003) {
+        cpu.regs[GicSysreg::ich_vtr_el2] = vtr;
+        EXPECT_EQ(gic->init_cpu(3, mpidr(1, 2, 3, 4)), Status::ok);
+        j.events.clear();
+    }
+};
+
+TEST(GicV3, PriorityDropAloneThenDeactivate) {
+    V3Ready t;
+    t.gic->priority_drop(GicIrq{27, 27});
+    std::vector<std::pair<Kind, u64>> seq;
+    for (const Event& e : t.j.events) seq.push_back({e.kind, e.where});
+    // ICC_EOIR1_EL1 only (EOImode 1): the interrupt stays active.
+    EXPECT_EQ(seq, (std::vector<std::pair<Kind, u64>>{{Kind::sysreg_write, sr(GicSysreg::icc_eoir1_el1)},
+                                                       {Kind::isb, 0}}));
+    EXPECT_EQ(t.j.events[0].value, 27u);
+    t.j.events.clear();
+    t.gic->deactivate(27);
+    ASSERT_EQ(t.j.events.size(), 2u);
+    EXPECT_EQ(t.j.events[0].kind, Kind::sysreg_write);
+    EXPECT_EQ(t.j.events[0].where, sr(GicSysreg::icc_dir_el1));
+    EXPECT_EQ(t.j.events[0].value, 27u);
+    EXPECT_EQ(t.j.events[1].kind, Kind::isb);
+}
+
+TEST(GicV3, SpuriousIsNeitherDroppedNorDeactivated) {
+    V3Ready t;
+    t.gic->priority_drop(GicIrq{1023, 1023});
+    t.gic->priority_drop(GicIrq{1021, 1021});
+    t.gic->deactivate(1023);
+    EXPECT_TRUE(t.j.events.empty());
+}
+
+TEST(GicV3, PpiActiveStateInTheCpusOwnRedistributor) {
+    V3Ready t;
+    FakeRegs& rd = t.r->regs;
+    rd.at(0x7'0300) = 0x0800'0000; // GICR_ISACTIVER0 of CPU 3: INTID 27 active
+    rd.at(0x1'0300) = 0xffff'ffff; // CPU 0's: must not be looked at
+    EXPECT_TRUE(t.gic->ppi_active(3, 27));
+    EXPECT_FALSE(t.gic->ppi_active(3, 26));
+    EXPECT_EQ(count_reads(t.j, &rd, 0x7'0300), 2);
+    t.gic->set_ppi_active(3, 27, false); // GICR_ICACTIVER0
+    t.gic->set_ppi_active(3, 31, true);  // GICR_ISACTIVER0
+    EXPECT_EQ(writes_to(t.j, &rd), (std::vector<Access>{{0x7'0380, 0x0800'0000}, {0x7'0300, 0x8000'0000}}));
+}
+
+TEST(GicV3, PpiActiveOutOfRangeIsFalseAndIgnored) {
+    V3Ready t;
+    FakeRegs& rd = t.r->regs;
+    rd.at(0x7'0300) = 0xffff'ffff;
+    rd.at(0x1'0300) = 0xffff'ffff;
+    EXPECT_FALSE(t.gic->ppi_active(3, 15)); // an SGI
+    EXPECT_FALSE(t.gic->ppi_active(3, 32)); // an SPI
+    EXPECT_FALSE(t.gic->ppi_active(0, 27)); // CPU 0 has not run init_cpu
+    EXPECT_FALSE(t.gic->ppi_active(kGicMaxCpus, 27));
+    t.gic->set_ppi_active(3, 15, true);
+    t.gic->set_ppi_active(3, 32, false);
+    t.gic->set_ppi_active(0, 27, true);
+    t.gic->set_ppi_active(kGicMaxCpus, 27, true);
+    EXPECT_TRUE(t.j.events.empty());
+}
+
+TEST(GicV3, ListRegistersAreIchLrEl2) {
+    V3Ready t; // 4 list registers
+    t.gic->write_lr(0, 0x70a0'001b'0000'001bull);
+    t.gic->write_lr(3, 0x50a0'0000'0000'0040ull);
+    t.gic->write_lr(4, 0x1); // beyond ICH_VTR_EL2.ListRegs: UNDEFINED, not done
+    EXPECT_EQ(sysreg_writes(t.j, &t.cpu), (std::vector<Access>{{sr(GicSysreg::ich_lr0_el2), 0x70a0'001b'0000'001bull},
+                                                               {sr(GicSysreg::ich_lr3_el2), 0x50a0'0000'0000'0040ull}}));
+    t.cpu.regs[GicSysreg::ich_lr2_el2] = 0x9000'0000'0000'0021ull;
+    t.cpu.regs[GicSysreg::ich_lr4_el2] = 0x1;
+    t.j.events.clear();
+    EXPECT_EQ(t.gic->read_lr(2), 0x9000'0000'0000'0021ull);
+    EXPECT_EQ(t.gic->read_lr(4), 0u);
+    EXPECT_EQ(sysreg_reads(t.j, &t.cpu), (std::vector<u64>{sr(GicSysreg::ich_lr2_el2)}));
+}
+
+TEST(GicV3, HypervisorControlIsIchHcrEl2) {
+    V3Ready t;
+    t.gic->write_vif_hcr(0x0000'000b); // En | UIE | NPIE
+    EXPECT_EQ(sysreg_writes(t.j, &t.cpu), (std::vector<Access>{{sr(GicSysreg::ich_hcr_el2), 0xb}}));
+    t.cpu.regs[GicSysreg::ich_hcr_el2] = 0x1800'0001; // EOIcount 3, En
+    EXPECT_EQ(t.gic->read_vif_hcr(), 0x1800'0001u);
+}
+
+TEST(GicV3, ActivePriorityRegistersFollowPreemptionBits) {
+    // ICH_VTR_EL2: PRIbits [31:29], PREbits [28:26]; registers per group =
+    // 1, 2, 4 for 5, 6, 7 bits of preemption (IHI 0069H, ICH_AP0R<n>_EL2).
+    struct Case {
+        u64 vtr;
+        u32 regs;
+        u32 priority_bits;
+    };
+    for (const Case c : {Case{0x9000'0003, 1, 5},   // 5 and 5 (QEMU)
+                         Case{0xb400'0003, 2, 6},   // 6 and 6
+                         Case{0xd800'0003, 4, 7},   // 7 and 7
+                         Case{0xd000'0003, 1, 7},   // 7 priority, 5 preemption: PREbits decides
+                         Case{0xd400'0003, 2, 7}}) { // 7 priority, 6 preemption
+        SCOPED_TRACE(c.vtr);
+        V3Ready t(c.vtr);
+        EXPECT_EQ(t.gic->virtual_priority_bits(), c.priority_bits);
+        t.cpu.regs[GicSysreg::ich_vmcr_el2] = 0xf000'0002;
+        for (unsigned n = 0; n < 4; ++n) {
+            t.cpu.regs[ich_ap0r(n)] = 0xa0 + n;
+            t.cpu.regs[ich_ap1r(n)] = 0xb0 + n;
+        }
+        Gic::VirtualCpuState s;
+        for (u32& a : s.apr0) a = 0xdead;
+        for (u32& a : s.apr1) a = 0xdead;
+        t.gic->save_virtual_cpu(s);
+        EXPECT_EQ(s.vmcr, 0xf000'0002u);
+        for (unsigned n = 0; n < 4; ++n) {
+            EXPECT_EQ(s.apr0[n], n < c.regs ? 0xa0 + n : 0u) << "apr0 " << n;
+            EXPECT_EQ(s.apr1[n], n < c.regs ? 0xb0 + n : 0u) << "apr1 " << n;
+        }
+        std::vector<u64> reads = sysreg_reads(t.j, &t.cpu);
+        std::sort(reads.begin(), reads.end());
+        std::vector<u64> want_reads = {sr(GicSysreg::ich_vmcr_el2)};
+        for (unsigned n = 0; n < c.regs; ++n) {
+            want_reads.push_back(sr(ich_ap0r(n)));
+            want_reads.push_back(sr(ich_ap1r(n)));
+        }
+        std::sort(want_reads.begin(), want_reads.end());
+        EXPECT_EQ(reads, want_reads);
+        EXPECT_TRUE(sysreg_writes(t.j, &t.cpu).empty());
+
+        t.j.events.clear();
+        Gic::VirtualCpuState in;
+        in.vmcr = 0x7800'0003;
+        for (unsigned n = 0; n < 4; ++n) {
+            in.apr0[n] = 0x100 + n;
+            in.apr1[n] = 0x200 + n;
+        }
+        t.gic->restore_virtual_cpu(in);
+        std::vector<Access> writes = sysreg_writes(t.j, &t.cpu);
+        std::sort(writes.begin(), writes.end());
+        std::vector<Access> want = {{sr(GicSysreg::ich_vmcr_el2), 0x7800'0003}};
+        for (unsigned n = 0; n < c.regs; ++n) {
+            want.push_back({sr(ich_ap0r(n)), 0x100 + n});
+            want.push_back({sr(ich_ap1r(n)), 0x200 + n});
+        }
+        std::sort(want.begin(), want.end());
+        EXPECT_EQ(writes, want);
+    }
+}
+
+TEST(GicV3, VirtualPriorityBitsAreCachedAtCpuInit) {
+    FourCpus t;
+    EXPECT_EQ(t.gic->virtual_priority_bits(), 0u); // ICH_VTR_EL2 not read yet
+    t.cpu.regs[GicSysreg::ich_vtr_el2] = 0x9000'0003;
+    ASSERT_EQ(t.gic->init_cpu(0, mpidr(0, 0, 0, 0)), Status::ok);
+    t.j.events.clear();
+    EXPECT_EQ(t.gic->virtual_priority_bits(), 5u);
+    t.cpu.regs[GicSysreg::ich_vtr_el2] = 0xd800'0003;
+    EXPECT_EQ(t.gic->virtual_priority_bits(), 5u);
+    EXPECT_TRUE(t.j.events.empty()); // no system register access
+}
+
 TEST(GicV3, ListRegistersFromIchVtr) {
     FourCpus t;
     t.cpu.regs[GicSysreg::ich_vtr_el2] = 0x9000'0023; // bit 5 is not ListRegs on v3
@@ -870,8 +1242,19 @@ TEST(MakeGic, V2MapsDistributorCpuInterfaceAndGichButNotGicv) {
     EXPECT_EQ(g.value()->list_registers(), 4u);
     // 64 KiB GICC holds GICC_DIR: EOImode 1 in GICC_CTLR.
     m.block(0)[0x800 / 4] = 0x0101'0101;
+    m.block(2)[0x10c / 4] = 0x9a00'6c1b; // stale GICH_LR3
+    m.block(2)[0x000 / 4] = 0x1;         // and GICH_HCR.En
     ASSERT_EQ(g.value()->init_cpu(0, mpidr(0, 0, 0, 0)), Status::ok);
     EXPECT_EQ(m.block(1)[0], 0x201u);
+    EXPECT_EQ(m.block(2)[0x10c / 4], 0u);
+    EXPECT_EQ(m.block(2)[0x000 / 4], 0u);
+    // The virtual interface is the third range.
+    g.value()->write_lr(2, 0x1000'001e);
+    EXPECT_EQ(m.block(2)[0x108 / 4], 0x1000'001eu);
+    g.value()->priority_drop(GicIrq{27, 27});
+    g.value()->deactivate(27);
+    EXPECT_EQ(m.block(1)[0x010 / 4], 27u);  // GICC_EOIR
+    EXPECT_EQ(m.block(1)[0x1000 / 4], 27u); // GICC_DIR
 }
 
 TEST(MakeGic, V2SmallCpuInterfaceMeansEoiMode0) {

@@ -69,7 +69,7 @@ TEST(OptionTable, DefaultsComeFromTheStruct) {
 }
 
 TEST(OptionTable, DeclaresExactlyTheseOptions) {
-    ASSERT_EQ(option_table().size(), 7u);
+    ASSERT_EQ(option_table().size(), 8u);
     const OptionDesc* loglvl = find_option("loglvl");
     ASSERT_NE(loglvl, nullptr);
     EXPECT_EQ(loglvl->kind, OptionKind::enumeration);
@@ -85,6 +85,12 @@ TEST(OptionTable, DeclaresExactlyTheseOptions) {
     EXPECT_EQ(maxcpus->min, 1u);
     EXPECT_EQ(maxcpus->max, 64u);
     EXPECT_EQ(maxcpus->zero_text, "all");
+
+    const OptionDesc* slice = find_option("sched-slice");
+    ASSERT_NE(slice, nullptr);
+    EXPECT_EQ(slice->kind, OptionKind::uint);
+    EXPECT_EQ(slice->min, 100u);
+    EXPECT_EQ(slice->max, 1'000'000u);
 
     const OptionDesc* selftest = find_option("selftest");
     ASSERT_NE(selftest, nullptr);
@@ -446,7 +452,7 @@ TEST(ForEachOption, DefaultsInTableOrder) {
     const std::vector<std::pair<std::string, std::string>> want{
         {"loglvl", "info"},         {"sw-tracking", "on"},          {"maxcpus", "all"},
         {"sw-granule", "page"},     {"sw-flush-chunk", "0x40000"},  {"sw-geometry", "minimal"},
-        {"selftest", "none"}};
+        {"sched-slice", "10000"},   {"selftest", "none"}};
     EXPECT_EQ(banner(Options{}), want);
 }
 
@@ -454,12 +460,12 @@ TEST(ForEachOption, EffectiveValues) {
     RecordingSink sink;
     const Options o = parse_options(
         "loglvl=none no-sw-tracking maxcpus=0x20 sw-granule=block sw-flush-chunk=1M sw-geometry=native "
-        "selftest=el2-fault",
+        "sched-slice=2500 selftest=el2-fault",
         sink);
     const std::vector<std::pair<std::string, std::string>> want{
         {"loglvl", "none"},       {"sw-tracking", "off"},          {"maxcpus", "32"},
         {"sw-granule", "block"},  {"sw-flush-chunk", "0x100000"},  {"sw-geometry", "native"},
-        {"selftest", "el2-fault"}};
+        {"sched-slice", "2500"},  {"selftest", "el2-fault"}};
     EXPECT_EQ(banner(o), want);
 }
 

@@ -174,45 +174,65 @@ static void step_abort(void)
     }
 }
 
-#ifdef GUEST_NATIVE
 /*
- * Native runs only (no setwise underneath): nothing would ever wake a WFI,
- * so arm the virtual timer (PPI 11, INTID 27) through a GICv2 for ~10 ms.
- * The interrupt stays masked at the CPU (PSTATE.I): it only ends the WFI.
+ * Nothing wakes a WFI unless an interrupt becomes pending (setwise blocks
+ * the vCPU until one does, as KVM and Xen do), so arm the virtual timer
+ * (PPI 11, INTID 27) for ~8 ms through the GIC, GICv2 or GICv3 as
+ * GICD_PIDR2.ArchRev says. The interrupt stays masked at the CPU
+ * (PSTATE.I): it only ends the WFI.
  */
 static void mmio_write(ulong addr, uint32_t v)
 {
     *(volatile uint32_t *)addr = v;
 }
 
-static void native_wake_arm(void)
+static uint32_t mmio_read(ulong addr)
 {
-    mmio_write(GUEST_GICD_BASE + 0x100, 1u << 27);     /* GICD_ISENABLER0 */
-    mmio_write(GUEST_GICD_BASE + 0x418, 0x80808080u);  /* GICD_IPRIORITYR6: INTIDs 24..27 */
-    mmio_write(GUEST_GICD_BASE + 0x000, 1);            /* GICD_CTLR.Enable */
-    mmio_write(GUEST_GICC_BASE + 0x004, 0xf0);         /* GICC_PMR */
-    mmio_write(GUEST_GICC_BASE + 0x000, 1);            /* GICC_CTLR.Enable */
+    return *(volatile uint32_t *)addr;
+}
+
+static int gic_is_v3(void)
+{
+    return ((mmio_read(GUEST_GICD_BASE + 0xffe8) >> 4) & 0xf) == 3; /* GICD_PIDR2.ArchRev */
+}
+
+static void wake_arm(void)
+{
+    if (gic_is_v3()) {
+        /* vCPU 0's redistributor is the first; its SGI frame follows the RD frame. */
+        mmio_write(GUEST_GICR_BASE + 0x14, mmio_read(GUEST_GICR_BASE + 0x14) & ~2u); /* WAKER.ProcessorSleep */
+        mmio_write(GUEST_GICR_BASE + 0x10000 + 0x418, 0x80808080u); /* GICR_IPRIORITYR6 */
+        mmio_write(GUEST_GICR_BASE + 0x10000 + 0x100, 1u << 27);    /* GICR_ISENABLER0 */
+        mmio_write(GUEST_GICD_BASE + 0x000, (1u << 4) | (1u << 1)); /* GICD_CTLR: ARE, EnableGrp1 */
+    } else {
+        mmio_write(GUEST_GICD_BASE + 0x100, 1u << 27);     /* GICD_ISENABLER0 */
+        mmio_write(GUEST_GICD_BASE + 0x418, 0x80808080u);  /* GICD_IPRIORITYR6: INTIDs 24..27 */
+        mmio_write(GUEST_GICD_BASE + 0x000, 1);            /* GICD_CTLR.Enable */
+        mmio_write(GUEST_GICC_BASE + 0x004, 0xf0);         /* GICC_PMR */
+        mmio_write(GUEST_GICC_BASE + 0x000, 1);            /* GICC_CTLR.Enable */
+    }
     uint32_t ticks = arch_counter_freq() >> 7;
     arch_vtimer(ticks ? ticks : 100000);
 }
 
-static void native_wake_disarm(void)
+static void wake_disarm(void)
 {
     arch_vtimer(0);
-    mmio_write(GUEST_GICC_BASE + 0x000, 0);
-    mmio_write(GUEST_GICD_BASE + 0x000, 0);
+    if (gic_is_v3()) {
+        mmio_write(GUEST_GICR_BASE + 0x10000 + 0x180, 1u << 27); /* GICR_ICENABLER0 */
+        mmio_write(GUEST_GICD_BASE + 0x000, 1u << 4);
+    } else {
+        mmio_write(GUEST_GICD_BASE + 0x180, 1u << 27);            /* GICD_ICENABLER0 */
+        mmio_write(GUEST_GICC_BASE + 0x000, 0);
+        mmio_write(GUEST_GICD_BASE + 0x000, 0);
+    }
 }
-#endif
 
 static void step_wfi(void)
 {
-#ifdef GUEST_NATIVE
-    native_wake_arm();
-#endif
+    wake_arm();
     arch_wfi();
-#ifdef GUEST_NATIVE
-    native_wake_disarm();
-#endif
+    wake_disarm();
     con_line("wfi ok");
 }
 

@@ -6,8 +6,9 @@
 
 /* The guest's IPA map (setwise vcpu/guest_layout.hpp = QEMU virt). */
 #define GUEST_UART_BASE     0x09000000  /* PL011 */
-#define GUEST_GICD_BASE     0x08000000  /* GICv2 distributor (native builds only) */
-#define GUEST_GICC_BASE     0x08010000  /* GICv2 CPU interface (native builds only) */
+#define GUEST_GICD_BASE     0x08000000  /* GIC distributor */
+#define GUEST_GICC_BASE     0x08010000  /* GICv2 CPU interface */
+#define GUEST_GICR_BASE     0x080a0000  /* GICv3 redistributors, 128 KiB each */
 
 /*
  * The unmapped IPA the abort step loads from. Under setwise nothing is

@@ -1,0 +1,208 @@
+#include "vcpu/vgic_cpu.hpp"
+
+#include "arch/arm64/registers.hpp"
+#include "arch/arm64/sysreg.hpp"
+#include "vcpu/domain.hpp"
+#include "vcpu/guest_layout.hpp"
+#include "vcpu/trap_config.hpp"
+#include "vcpu/vgic_dist.hpp"
+#include "vcpu/vgic_lr.hpp"
+#include "vcpu/vgic_redist.hpp"
+#include "vcpu/vpl011.hpp"
+
+namespace setwise::vcpu {
+
+namespace {
+
+// CNTV_CTL_EL0 (DDI 0487 D19.12): ENABLE [0], IMASK [1], ISTATUS [2].
+constexpr u64 kCtlEnable = 1;
+constexpr u64 kCtlImask = 2;
+constexpr u64 kCtlIstatus = 4;
+
+// VMPIDR_EL2 bit 31 is RES1 (MPIDR_EL1 layout).
+constexpr u64 kMpidrRes1 = u64{1} << 31;
+
+// ICH_HCR_EL2 / GICH_HCR (arm64::Gic::write_vif_hcr).
+constexpr u32 kHcrEn = 1u << 0;
+constexpr u32 kHcrUie = 1u << 1;
+constexpr u32 kHcrLrenpie = 1u << 2;
+constexpr u32 kHcrNpie = 1u << 3;
+constexpr unsigned kHcrEoiCountShift = 27;
+
+bool has_vgic(const Vcpu& v) {
+    const Domain& d = v.domain();
+    return d.vgic != nullptr && d.gic != nullptr && v.lrs != nullptr;
+}
+
+bool v3(const Domain& d) { return d.vgic->version() == VgicVersion::v3; }
+
+u64 encode(const Domain& d, const LrEntry& e) { return v3(d) ? encode_ich_lr(e) : encode_gich_lr(e); }
+LrEntry decode(const Domain& d, u64 raw) {
+    return v3(d) ? decode_ich_lr(raw) : decode_gich_lr(static_cast<u32>(raw));
+}
+
+// The timer's output as the GIC sees it.
+bool timer_line(u64 ctl) { return (ctl & (kCtlEnable | kCtlImask | kCtlIstatus)) == (kCtlEnable | kCtlIstatus); }
+
+void set_timer_level(Vcpu& v, bool level) {
+    Domain& d = v.domain();
+    const Result<VcpuMask> r = d.vgic->set_level(vgic::kVirtualTimerIntid, v.id(), level);
+    if (r.ok()) d.kick_vcpus(r.value() & ~(VcpuMask{1} << v.id()));
+}
+
+} // namespace
+
+void vgic_exit(Vcpu& v) {
+    if (!has_vgic(v)) return;
+    Domain& d = v.domain();
+    arm64::Gic& gic = *d.gic;
+    const u32 hcr = gic.read_vif_hcr();
+    // Disabled while setwise runs: the maintenance interrupt it may have
+    // asked for drops, and EOIcount starts again from 0.
+    gic.write_vif_hcr(0);
+    const usize used = v.lrs->used();
+    LrEntry back[ListRegisterFile::kMaxLrs];
+    for (usize i = 0; i < used; ++i) back[i] = decode(d, gic.read_lr(static_cast<u32>(i)));
+    const ListRegisterFile::SyncResult r =
+        v.lrs->sync(*d.vgic, std::span<const LrEntry>(back, used), hcr >> kHcrEoiCountShift);
+    for (usize i = 0; i < r.hw_count; ++i) gic.deactivate(r.hw_pintids[i]);
+    d.kick_vcpus(r.kick);
+    set_timer_level(v, timer_line(SW_READ_SYSREG(cntv_ctl_el0)));
+}
+
+void vgic_enter(Vcpu& v) {
+    if (!has_vgic(v)) return;
+    Domain& d = v.domain();
+    arm64::Gic& gic = *d.gic;
+    LrEntry lrs[ListRegisterFile::kMaxLrs];
+    const usize n = v.lrs->nr_lrs();
+    const ListRegisterFile::FillResult fr = v.lrs->fill(*d.vgic, std::span<LrEntry>(lrs, n));
+    // Every LR: what the previous entry left valid must not survive.
+    for (usize i = 0; i < n; ++i) gic.write_lr(static_cast<u32>(i), encode(d, lrs[i]));
+    u32 hcr = kHcrEn;
+    if (fr.underflow) hcr |= kHcrUie;
+    if (fr.no_pending) hcr |= kHcrNpie;
+    if (fr.eoi_count) hcr |= kHcrLrenpie;
+    gic.write_vif_hcr(hcr);
+}
+
+bool vgic_has_pending(const Vcpu& v) {
+    const Domain& d = v.domain();
+    if (d.vgic == nullptr) return false;
+    return d.vgic->highest_pending(v.id()).has_value();
+}
+
+void vtimer_fired(Vcpu& v) {
+    ++v.timer_irqs;
+    if (v.domain().vgic != nullptr) set_timer_level(v, true);
+}
+
+u64 vtimer_deadline(const Vcpu& v) {
+    const u64 ctl = v.el1.cntv_ctl_el0;
+    if ((ctl & (kCtlEnable | kCtlImask)) != kCtlEnable) return ~u64{0};
+    // Virtual count = physical count - CNTVOFF_EL2.
+    const u64 cval = v.el1.cntv_cval_el0;
+    const u64 off = v.domain().cntvoff;
+    return cval > ~u64{0} - off ? ~u64{0} : cval + off;
+}
+
+void vtimer_expired(Vcpu& v) {
+    // The saved ISTATUS is stale: the condition is met now.
+    v.el1.cntv_ctl_el0 |= kCtlIstatus;
+    if (v.domain().vgic != nullptr) set_timer_level(v, true);
+}
+
+void vcpu_load(Vcpu& v) {
+    Domain& d = v.domain();
+    SW_WRITE_SYSREG(vtcr_el2, d.vtcr);
+    SW_WRITE_SYSREG(vttbr_el2, d.vttbr);
+    SW_WRITE_SYSREG(hcr_el2, v.hcr);
+    SW_WRITE_SYSREG(vmpidr_el2, v.mpidr() | kMpidrRes1);
+    SW_WRITE_SYSREG(vpidr_el2, arm64::read_midr().raw());
+    SW_WRITE_SYSREG(cptr_el2, kCptrEl2Guest);
+    SW_WRITE_SYSREG(cntvoff_el2, d.cntvoff);
+    SW_WRITE_SYSREG(mdcr_el2, 0);
+    arm64::isb();
+    arm64::el1_context_load(v.el1); // the virtual timer too: CNTVOFF is in place
+    if (has_vgic(v)) {
+        arm64::Gic& gic = *d.gic;
+        gic.restore_virtual_cpu(v.vif);
+        // The physical timer interrupt is active exactly while the guest has
+        // its virtual one pending or active: it must not fire again before
+        // the guest's EOI deactivates it (through the HW-linked LR).
+        bool busy = false;
+        if (const Result<IrqView> view = d.vgic->inspect(vgic::kVirtualTimerIntid, v.id()); view.ok())
+            busy = view.value().pending || view.value().active;
+        gic.set_ppi_active(v.pcpu, vgic::kVirtualTimerIntid, busy);
+    }
+    arm64::isb();
+    v.on_cpu = true;
+}
+
+void vcpu_put(Vcpu& v) {
+    Domain& d = v.domain();
+    arm64::el1_context_save(v.el1);
+    // Its timer must not fire for the next vCPU.
+    SW_WRITE_SYSREG(cntv_ctl_el0, 0);
+    if (has_vgic(v)) d.gic->save_virtual_cpu(v.vif);
+    arm64::isb();
+    v.on_cpu = false;
+}
+
+bool vgic_claims(const Domain& d, Ipa ipa) {
+    if (d.vgic == nullptr) return false;
+    if (IpaRange{guest::kGicDistBase, guest::kGicDistSize}.contains(ipa)) return true;
+    return d.vgic_redist != nullptr &&
+           IpaRange{guest::kGicV3RedistBase, u64{d.nr_vcpus} * guest::kGicV3RedistStride}.contains(ipa);
+}
+
+u64 vgic_read(Vcpu& v, Ipa ipa, unsigned size) {
+    Domain& d = v.domain();
+    if (ipa.raw() < guest::kGicDistBase.raw() + guest::kGicDistSize)
+        return d.vgic_dist->read(v.id(), ipa - guest::kGicDistBase, size);
+    return d.vgic_redist->read(ipa - guest::kGicV3RedistBase, size);
+}
+
+void vgic_write(Vcpu& v, Ipa ipa, unsigned size, u64 value) {
+    Domain& d = v.domain();
+    VcpuMask kick = 0;
+    if (ipa.raw() < guest::kGicDistBase.raw() + guest::kGicDistSize) {
+        kick = d.vgic_dist->write(v.id(), ipa - guest::kGicDistBase, size, value);
+    } else {
+        kick = d.vgic_redist->write(ipa - guest::kGicV3RedistBase, size, value);
+    }
+    // This vCPU's own list registers are filled on the way back anyway.
+    d.kick_vcpus(kick & ~(VcpuMask{1} << v.id()));
+}
+
+bool vgic_sgi_sysreg(Vcpu& v, arm64::SysRegKey key, bool read, u64 value) {
+    // IHI 0069H 12.2: ICC_SGI1R_EL1 (3,0,12,11,5), ICC_ASGI1R_EL1
+    // (3,1,12,11,6), ICC_SGI0R_EL1 (3,2,12,11,7).
+    constexpr arm64::SysRegKey kSgi1r = arm64::sysreg_key(3, 0, 12, 11, 5);
+    constexpr arm64::SysRegKey kAsgi1r = arm64::sysreg_key(3, 1, 12, 11, 6);
+    constexpr arm64::SysRegKey kSgi0r = arm64::sysreg_key(3, 2, 12, 11, 7);
+    if (key != kSgi1r && key != kAsgi1r && key != kSgi0r) return false;
+    Domain& d = v.domain();
+    if (read || d.vgic == nullptr || !v3(d)) return false;
+    const SgiGroup group = key == kSgi1r ? SgiGroup::group1 : SgiGroup::group0;
+    d.kick_vcpus(d.vgic->send_sgi_v3(v.id(), Sgi1r(value), group) & ~(VcpuMask{1} << v.id()));
+    return true;
+}
+
+bool vgic_sgi_mcrr(Vcpu& v, unsigned opc1, unsigned crm, bool read, u64 value) {
+    // MCRR p15, <opc1>, Rt, Rt2, c12: opc1 0 ICC_SGI1R, 1 ICC_ASGI1R, 2 ICC_SGI0R.
+    if (crm != 12 || opc1 > 2) return false;
+    Domain& d = v.domain();
+    if (read || d.vgic == nullptr || !v3(d)) return false;
+    const SgiGroup group = opc1 == 0 ? SgiGroup::group1 : SgiGroup::group0;
+    d.kick_vcpus(d.vgic->send_sgi_v3(v.id(), Sgi1r(value), group) & ~(VcpuMask{1} << v.id()));
+    return true;
+}
+
+VcpuMask uart_irq_update(Domain& d) {
+    if (d.vgic == nullptr || d.uart == nullptr) return 0;
+    const Result<VcpuMask> r = d.vgic->set_level(vgic::kUartIntid, 0, d.uart->irq_level());
+    return r.ok() ? r.value() : 0;
+}
+
+} // namespace setwise::vcpu
