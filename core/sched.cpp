@@ -28,6 +28,7 @@ namespace {
 
 void (*g_console_poll)() = nullptr;
 u64 g_slice_ticks = 0;
+u64 g_console_tick = 0; // CPU 0's console poll period while it runs a vCPU
 
 // Each vCPU's EL2 stack: a trap frame, the handlers (a set/way batch, a
 // log line) and a switch. The boot stacks are the same size.
@@ -104,6 +105,11 @@ void arm_hyp_timer(PerCpu& me) {
     } else {
         me.slice_end = 0;
     }
+    // CPU 0 polls the console: while a vCPU runs there, every console tick.
+    if (me.index == 0 && me.current != nullptr) {
+        const u64 tick = arch::counter() + g_console_tick;
+        if (tick < deadline) deadline = tick;
+    }
     if (deadline == ~u64{0}) {
         SW_WRITE_SYSREG(cnthp_ctl_el2, 0);
     } else {
@@ -130,21 +136,28 @@ void vcpu_main(u64 arg);
 u64 thread_stack_top(const Vcpu& v) { return v.stack_top - sizeof(ExceptionFrame); }
 
 // Picks who runs next on this CPU and switches to it. Returns when the
-// caller is chosen again (at once, if it is the one picked).
-void schedule() {
+// caller is chosen again (at once, if it is the one picked). A runnable
+// vCPU keeps the CPU until its slice ends (a slice starts when a second
+// vCPU becomes runnable), unless it yields.
+enum class Turn : u8 { keep_slice, yield };
+
+void schedule(Turn turn = Turn::keep_slice) {
     PerCpu& me = *this_cpu();
     me.need_resched.store(false, std::memory_order_relaxed);
     Vcpu* prev = me.current;
     Vcpu* next = nullptr;
-    {
+    const u64 now = arch::counter();
+    if (turn == Turn::keep_slice && prev != nullptr && runnable(*prev) && (me.slice_end == 0 || now < me.slice_end)) {
+        next = prev;
+    } else {
         SpinLock::Guard g(me.rq_lock);
         next = me.rq.pick([](const Vcpu& v) { return runnable(v); });
     }
     if (next == prev) {
+        if (turn == Turn::yield || (me.slice_end != 0 && now >= me.slice_end)) me.slice_end = 0; // a new turn
         arm_hyp_timer(me);
         return;
     }
-    const u64 now = arch::counter();
     if (prev != nullptr) {
         prev->run_ticks += now - prev->run_since;
         vcpu::vcpu_put(*prev);
@@ -248,7 +261,7 @@ void between_chunks() {
 
 void batch_wait() {
     (void)drain_interrupts();
-    schedule();
+    schedule(Turn::yield);
 }
 
 [[noreturn]] void loop() {
@@ -285,7 +298,10 @@ void set_console_poll(void (*poll)()) { g_console_poll = poll; }
 
 void start_scheduler() { vcpu::set_preempt_hooks(vcpu::PreemptHooks{&between_chunks, &batch_wait}); }
 
-void set_time_slice_us(u64 us) { g_slice_ticks = arch::counter_frequency() / 1'000'000 * us; }
+void set_time_slice_us(u64 us) {
+    g_slice_ticks = arch::counter_frequency() / 1'000'000 * us;
+    g_console_tick = arch::counter_frequency() / 200; // 5 ms
+}
 
 Vcpu* current_vcpu() {
     PerCpu* me = this_cpu();
@@ -296,16 +312,18 @@ Status place_domain(Domain& d, const u64* affinity) {
     d.kick = &kick_vcpus;
     for (u32 i = 0; i < d.nr_vcpus; ++i) {
         Vcpu& v = *d.vcpus[i];
+        // The least loaded CPU; among equals, CPU 0 (which also keeps the
+        // console) last.
         u32 best = ~0u;
-        for (u32 c = 1; c < kMaxHostCpus; ++c) {
+        for (u32 k = 1; k <= kMaxHostCpus; ++k) {
+            const u32 c = k % kMaxHostCpus;
             if ((affinity[i] & (u64{1} << c)) == 0) continue;
             if (cpu(c).state.load(std::memory_order_acquire) != CpuState::online) continue;
             if (cpu(c).placed.load(std::memory_order_acquire) >= RunQueue<Vcpu, 16>::kCapacity) continue;
             if (best == ~0u || cpu(c).placed.load() < cpu(best).placed.load()) best = c;
         }
         if (best == ~0u) {
-            log::error("{}: vCPU{} has no usable CPU in its hard affinity {:#x} (CPU0 keeps the console)", d.name, i,
-                       affinity[i]);
+            log::error("{}: vCPU{} has no online CPU with room in its hard affinity {:#x}", d.name, i, affinity[i]);
             return Status::busy;
         }
         void* stack = heap().allocate(kVcpuStackSize, 16);
@@ -364,7 +382,9 @@ void on_hyp_timer() {
     SW_WRITE_SYSREG(cnthp_ctl_el2, 0); // its level drops; arm_hyp_timer sets it again
     arm64::isb();
     check_deadlines(me);
-    if (me.slice_end != 0 && arch::counter() >= me.slice_end) me.need_resched.store(true, std::memory_order_relaxed);
+    // Whatever it fired for (a slice end, a deadline, CPU 0's console
+    // tick), schedule() decides and arms it again.
+    me.need_resched.store(true, std::memory_order_relaxed);
 }
 
 void cpu_loop() {
@@ -395,6 +415,7 @@ void guest_exception(ExceptionFrame& frame, arm64::VectorKind kind) {
     case vcpu::TrapOutcome::wait: block(*v); break;
     case vcpu::TrapOutcome::leave: leave(*v, true);
     }
+    if (me.index == 0 && g_console_poll != nullptr) g_console_poll();
     if (me.need_resched.load(std::memory_order_relaxed)) schedule();
     if (v->domain().state.load(std::memory_order_acquire) != DomainState::running) {
         v->state.store(VcpuState::stopped, std::memory_order_release);

@@ -1,10 +1,12 @@
 // What each physical CPU runs: its idle loop and the vCPUs placed on it,
 // each an EL2 thread with a stack of its own (docs/scheduling.md).
 //
-// CPU 0 keeps the console (it polls the UART for input and flushes partial
-// guest lines) and runs no vCPU. Every other CPU has a run queue
-// (core/run_queue.hpp); a domain's vCPUs are placed when it is built, each
-// on the least loaded CPU of its hard affinity, and stay there. A vCPU
+// Every CPU has a run queue (core/run_queue.hpp); a domain's vCPUs are
+// placed when it is built, each on the least loaded CPU of its hard
+// affinity (CPU 0 last among equals), and stay there. CPU 0 also keeps the
+// console: it polls the UART for input and flushes partial guest lines in
+// its idle loop and, while it runs a vCPU, at every exit, with the EL2
+// timer making one at least every 5 ms. A vCPU
 // alone on its CPU runs until it blocks (pinned: no time slice at all);
 // vCPUs sharing a CPU take turns of at most `sched-slice`, round robin.
 //
