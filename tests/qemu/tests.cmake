@@ -308,6 +308,119 @@ add_qemu_test(NAME console_focus_two_domains VIRT
          --domain "name=domA,kernel=${GUEST_DIR}/guest-a32-arm.zimg,memory=64M,vcpus=1,vpl011,bootargs=echo-input"
          --domain "name=domB,kernel=${GUEST_DIR}/guest-a64.img,memory=64M,vcpus=1,vpl011,bootargs=echo-input")
 
+# ---- Guest interrupts (tests/guests/README.md, "The interrupt guests") -----
+# The irq guests (tests/guests/irq), one mode per boot from the domain's
+# bootargs: the virtual timer (timer), SGIs between vCPUs (ipi), the vPL011
+# receive interrupt (uart), busy vCPUs preempted by their timers (spin).
+# Physical CPUs: 4 by default (one vCPU per CPU), 2 for `spin`, and 1 for
+# the `_1cpu` variants, where every vCPU shares CPU 0 with the console.
+    # add_irq_test(NAME <n> GIC <2|3> ISA <a32|a64> MODE <timer|ipi|uart|spin>
+    #              VCPUS <n> [CPUS <n>] [TIMEOUT <s>] EXPECT <re>...
+    #              [RANGE <re> <min> <max>...] [SEND <re> <text>...])
+    # One domain; the guest's gic, mode and done markers are expected around
+    # EXPECT, and any `GUEST x: FAIL` line fails the test.
+    function(add_irq_test)
+        cmake_parse_arguments(I "" "NAME;GIC;ISA;MODE;VCPUS;CPUS;TIMEOUT" "EXPECT;RANGE;SEND" ${ARGN})
+        if(NOT I_CPUS)
+            set(I_CPUS 4)
+        endif()
+        if(NOT I_TIMEOUT)
+            set(I_TIMEOUT ${QEMU_TIMEOUT})
+        endif()
+        if(I_ISA STREQUAL "a32")
+            set(file guest-irq-a32.zimg)
+        else()
+            set(file guest-irq-a64.img)
+        endif()
+        set(extra)
+        if(I_RANGE)
+            list(APPEND extra RANGE ${I_RANGE})
+        endif()
+        if(I_SEND)
+            list(APPEND extra SEND ${I_SEND})
+        endif()
+        add_qemu_test(NAME ${I_NAME} VIRT TIMEOUT ${I_TIMEOUT}
+            REJECT "GUEST [-a-z0-9]+: FAIL"
+            EXPECT "GUEST irq-${I_ISA}: gic v${I_GIC}"
+                   "GUEST irq-${I_ISA}: mode ${I_MODE} vcpus=${I_VCPUS}"
+                   ${I_EXPECT}
+                   "GUEST irq-${I_ISA}: done"
+            ${extra}
+            FINISH "all domains have ended: powering off"
+            QEMU --image ${SETWISE_IMAGE} --gic ${I_GIC} --cpus ${I_CPUS} --serial stdio
+                 --domain "name=guest,kernel=${GUEST_DIR}/${file},memory=64M,vcpus=${I_VCPUS},vpl011,bootargs=${I_MODE}")
+    endfunction()
+
+    foreach(gic 2 3)
+        foreach(isa a32 a64)
+            # 100 ticks of 10 ms, none before its CVAL: at least 1000 ms by
+            # CNTVCT; the upper bound allows for a slow TCG host.
+            add_irq_test(NAME irq_timer_${isa}_gicv${gic} GIC ${gic} ISA ${isa} MODE timer VCPUS 1
+                EXPECT "GUEST irq-${isa}: timer: 100 ticks in [0-9]+ ms"
+                       "GUEST irq-${isa}: TIMER OK"
+                RANGE "GUEST irq-${isa}: timer: 100 ticks in ([0-9]+) ms" 800 5000)
+            # SGI 1 to vCPU 1, SGI 2 back, 1000 times; vCPU 0 waits in WFI.
+            add_irq_test(NAME irq_ipi_${isa}_gicv${gic} GIC ${gic} ISA ${isa} MODE ipi VCPUS 2
+                EXPECT "GUEST irq-${isa}: ipi: 1000 round trips"
+                       "GUEST irq-${isa}: IPI OK")
+            # Four vCPUs: then 100 round trips with each of them as well.
+            add_irq_test(NAME irq_ipi4_${isa}_gicv${gic} GIC ${gic} ISA ${isa} MODE ipi VCPUS 4
+                EXPECT "GUEST irq-${isa}: ipi: 1000 round trips"
+                       "GUEST irq-${isa}: ipi: vcpu 1 ok"
+                       "GUEST irq-${isa}: ipi: vcpu 2 ok"
+                       "GUEST irq-${isa}: ipi: vcpu 3 ok"
+                       "GUEST irq-${isa}: IPI OK")
+        endforeach()
+
+        # The vPL011 receive interrupt (SPI 1, INTID 33) routed to vCPU 0:
+        # the line typed is read in the IRQ handler.
+        add_irq_test(NAME irq_uart_a64_gicv${gic} GIC ${gic} ISA a64 MODE uart VCPUS 1
+            EXPECT "GUEST irq-a64: uart: type"
+                   "GUEST irq-a64: uart irq: got 'ping'"
+                   "GUEST irq-a64: uart: [1-9][0-9]* irqs"
+                   "GUEST irq-a64: UART OK"
+            SEND "GUEST irq-a64: uart: type" "ping\\r")
+
+        # Four busy vCPUs (no WFI) on two physical CPUs: only preemption by
+        # each vCPU's 10 ms virtual timer lets every one of them get its 50
+        # ticks (the guest gives up after 30 s of CNTVCT).
+        add_irq_test(NAME irq_spin_a64_gicv${gic} GIC ${gic} ISA a64 MODE spin VCPUS 4 CPUS 2 TIMEOUT 150
+            EXPECT "GUEST irq-a64: spin: vcpu 0 ticks [0-9]+"
+                   "GUEST irq-a64: spin: vcpu 1 ticks [0-9]+"
+                   "GUEST irq-a64: spin: vcpu 2 ticks [0-9]+"
+                   "GUEST irq-a64: spin: vcpu 3 ticks [0-9]+"
+                   "GUEST irq-a64: SPIN OK 4 vcpus")
+
+        # Two domains at once, each with its own interrupts: a timer in an
+        # AArch64 domain, SGIs between the two vCPUs of an AArch32 one.
+        add_qemu_test(NAME irq_two_domains_gicv${gic} VIRT UNORDERED
+            REJECT "GUEST [-a-z0-9]+: FAIL"
+            EXPECT "\\(domA\\) GUEST irq-a64: mode timer vcpus=1"
+                   "\\(domB\\) GUEST irq-a32: mode ipi vcpus=2"
+                   "\\(domA\\) GUEST irq-a64: TIMER OK"
+                   "\\(domB\\) GUEST irq-a32: ipi: 1000 round trips"
+                   "\\(domB\\) GUEST irq-a32: IPI OK"
+                   "\\(domA\\) GUEST irq-a64: done"
+                   "\\(domB\\) GUEST irq-a32: done"
+            RANGE "\\(domA\\) GUEST irq-a64: timer: 100 ticks in ([0-9]+) ms" 800 5000
+            FINISH "all domains have ended: powering off"
+            QEMU --image ${SETWISE_IMAGE} --gic ${gic} --cpus 4 --serial stdio
+                 --domain "name=domA,kernel=${GUEST_DIR}/guest-irq-a64.img,memory=64M,vcpus=1,vpl011,bootargs=timer"
+                 --domain "name=domB,kernel=${GUEST_DIR}/guest-irq-a32.zimg,memory=64M,vcpus=2,vpl011,bootargs=ipi")
+
+        # One physical CPU: the timer, SGIs between two vCPUs that take
+        # turns on it, and four busy vCPUs sliced on it.
+        add_irq_test(NAME irq_timer_a32_1cpu_gicv${gic} GIC ${gic} ISA a32 MODE timer VCPUS 1 CPUS 1
+            EXPECT "GUEST irq-a32: TIMER OK"
+            RANGE "GUEST irq-a32: timer: 100 ticks in ([0-9]+) ms" 800 5000)
+        add_irq_test(NAME irq_ipi_a64_1cpu_gicv${gic} GIC ${gic} ISA a64 MODE ipi VCPUS 2 CPUS 1
+            EXPECT "GUEST irq-a64: ipi: 1000 round trips"
+                   "GUEST irq-a64: IPI OK")
+        add_irq_test(NAME irq_spin_a32_1cpu_gicv${gic} GIC ${gic} ISA a32 MODE spin VCPUS 4 CPUS 1 TIMEOUT 150
+            EXPECT "GUEST irq-a32: spin: vcpu 3 ticks [0-9]+"
+                   "GUEST irq-a32: SPIN OK 4 vcpus")
+    endforeach()
+
 # ---- Set/way emulation (docs/set-way.md) ----------------------------------
 # The set/way guests (tests/guests/setway) enable their caches, write a
 # 64-page payload, clean everything by set/way, turn the caches off and read
