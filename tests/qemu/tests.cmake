@@ -494,6 +494,34 @@ foreach(isa a32 a64)
              --domain "name=sw,kernel=${GUEST_DIR}/${img},memory=64M,vcpus=2,vpl011")
 endforeach()
 
+# Preemption between flush chunks: one physical CPU shared by a domain that
+# flushes 1 GiB untracked (two batches of ~60 ms each under TCG) and one
+# whose virtual timer ticks every 10 ms. With 256 KiB chunks and 1 ms slices
+# the ticking guest's latest tick stays within a few ms of its deadline;
+# the control, with the flush in one unbounded chunk, shows the lateness
+# the chunks remove (at least the length of a batch).
+foreach(variant chunked unbounded)
+    if(variant STREQUAL "chunked")
+        set(opts "loglvl=debug sched-slice=1000")
+        set(range "GUEST irq-a64: timer: [^\n]*latest tick ([0-9]+) us" 0 30000)
+        set(chunks "chunks=512 ")
+    else()
+        set(opts "loglvl=debug sched-slice=1000 sw-flush-chunk=unbounded")
+        set(range "GUEST irq-a64: timer: [^\n]*latest tick ([0-9]+) us" 40000 100000000)
+        set(chunks "chunks=1 ")
+    endif()
+    add_qemu_test(NAME setway_preempt_${variant} VIRT UNORDERED TIMEOUT 150
+        REJECT "GUEST [-a-z0-9]+: FAIL"
+        EXPECT "sw: set/way batch 1 [^\n]*pages=262144 [^\n]*${chunks}"
+               "\\(rt\\) GUEST irq-a64: TIMER OK"
+               "\\(sw\\) GUEST sw-a64: done"
+        RANGE ${range}
+        FINISH "all domains have ended: powering off"
+        QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 1 --mem 2G --serial stdio --append ${opts}
+             --domain "name=rt,kernel=${GUEST_DIR}/guest-irq-a64.img,memory=64M,vcpus=1,vpl011,bootargs=timer"
+             --domain "name=sw,kernel=${GUEST_DIR}/guest-sw-a64.img,memory=1G,vcpus=1,vpl011,sw-tracking=off")
+endforeach()
+
 # The `s` debug key: with the focus moved to setwise (Ctrl-a three times),
 # `s` prints every live domain's set/way figures; focus goes back and the
 # guest finishes its line.
