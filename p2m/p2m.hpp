@@ -253,13 +253,17 @@ public:
         u64 tables_closed = 0;    // descended tables hidden once passed, nothing valid below
     };
 
+    // Leaf units hidden before one TLB invalidation covers them all.
+    static constexpr usize kTlbBatch = 64;
+
     // One bounded step of the flush walk, under the P2m lock (released
     // between steps: faults of other vCPUs go through there).
     //
     // Visits, from cursor.next in IPA order, the valid RAM entries. A unit
     // (a leaf, or a valid RAM-only table spanning at most `budget_bytes`)
-    // is hidden; its TLB invalidation completes (by IPA for a leaf,
-    // VMID-wide for a table); only then is `clean(Pa pa, u64 size)` called
+    // is hidden; its TLB invalidation completes (VMID-wide for a table;
+    // leaves are invalidated together, up to kTlbBatch at a time, VMID-wide,
+    // or by IPA when alone); only then is `clean(Pa pa, u64 size)` called
     // for each RAM leaf below it that is valid (for a table: its children's
     // valid bits still say which were touched since it was last revealed).
     // A valid table that is larger than the budget, holds a device
@@ -360,8 +364,34 @@ P2m::FlushStep P2m::flush_step(FlushCursor& cursor, u64 budget_bytes, Clean&& cl
     const Ipa start = cursor.next;
     bool stopped = false;
 
+    // Leaf units are hidden as the walk meets them, then invalidated
+    // together -- one VMID-wide invalidation for up to kTlbBatch of them
+    // (by IPA when there is one) -- and only then cleaned. Each page still
+    // goes hide -> invalidation complete -> clean; the batch saves a
+    // broadcast TLB invalidation per page, which dominates a batch's cost
+    // while other vCPUs run (under QEMU TCG each one stops every vCPU).
+    struct Hidden {
+        Pa pa;
+        u64 size;
+        Ipa ipa;
+        unsigned level;
+    };
+    Hidden hidden[kTlbBatch];
+    usize n_hidden = 0;
+    auto settle = [&] {
+        if (n_hidden == 0) return;
+        if (n_hidden == 1) {
+            arch::stage2_tlb_invalidate_ipa(vttbr_, hidden[0].ipa, hidden[0].level);
+        } else {
+            arch::stage2_tlb_invalidate_vmid(vttbr_);
+        }
+        for (usize i = 0; i < n_hidden; ++i) clean(hidden[i].pa, hidden[i].size);
+        n_hidden = 0;
+    };
+
     auto visit = [&](Table::EntryRef& e) {
         if (step.units > 0 && step.bytes_cleaned >= budget_bytes) {
+            settle();
             cursor.next = e.base();
             stopped = true;
             return mm::Visit::stop;
@@ -376,6 +406,7 @@ P2m::FlushStep P2m::flush_step(FlushCursor& cursor, u64 budget_bytes, Clean&& cl
             if (F::holds_device(d) || e.base() < start || e.size() > budget_bytes) return mm::Visit::descend;
             // A table unit: hide, then the VMID-wide invalidation (the
             // pages below it have TLB entries of their own), then clean.
+            settle();
             e.write(F::hide(d));
             arch::stage2_tlb_invalidate_vmid(vttbr_);
             ++step.units;
@@ -383,13 +414,13 @@ P2m::FlushStep P2m::flush_step(FlushCursor& cursor, u64 budget_bytes, Clean&& cl
             return mm::Visit::skip;
         }
         if (!F::is_ram(d)) return mm::Visit::skip;
-        // A leaf unit: hide, invalidate by IPA, clean.
+        // A leaf unit: hidden now, invalidated and cleaned by settle().
         e.write(F::hide(d));
-        arch::stage2_tlb_invalidate_ipa(vttbr_, e.base(), e.level());
+        hidden[n_hidden++] = Hidden{F::output_address(d), e.size(), e.base(), e.level()};
         ++step.units;
-        clean(F::output_address(d), e.size());
         ++step.leaves_cleaned;
         step.bytes_cleaned += e.size();
+        if (n_hidden == kTlbBatch) settle();
         return mm::Visit::skip;
     };
     // A table the walk descended into, now passed: hide it unless a child
@@ -401,11 +432,13 @@ P2m::FlushStep P2m::flush_step(FlushCursor& cursor, u64 budget_bytes, Clean&& cl
         const u64 d = e.raw();
         if (!F::is_valid(d) || !F::is_table(d, e.level()) || F::holds_device(d)) return;
         if (has_valid_child(e.base(), e.level())) return;
+        settle();
         e.write(F::hide(d));
         arch::stage2_tlb_invalidate_vmid(vttbr_);
         ++step.tables_closed;
     };
     (void)table_.for_each_entry(IpaRange{start, limit - start.raw()}, visit, close);
+    settle();
     if (!stopped) {
         cursor.next = Ipa(limit);
         cursor.done = true;

@@ -524,14 +524,15 @@ TEST(FlushStep, CleansOnlyWhatWasTouchedAndSkipsTrackedSubtreesWhole) {
     // A, B, then the level-2 table above them, each hidden once passed.
     EXPECT_EQ(sum.tables_closed, 3u);
 
-    // Leaves by IPA, closes VMID-wide, in walk order.
+    // In walk order: table A's two leaves together (VMID-wide), A closed,
+    // table B's one leaf by IPA, B closed, the level-2 table closed, the
+    // GiB block by IPA.
     const std::vector<CpuRecord> r = log.stage2();
-    ASSERT_EQ(r.size(), 7u);
+    ASSERT_EQ(r.size(), 6u);
     const std::vector<std::pair<CpuOp, u64>> expected = {
-        {CpuOp::stage2_tlb_invalidate_ipa, kRam + 0x5000},     {CpuOp::stage2_tlb_invalidate_ipa, kRam + 0x7000},
-        {CpuOp::stage2_tlb_invalidate_vmid, 0},                {CpuOp::stage2_tlb_invalidate_ipa, kRam + 0x20'3000},
-        {CpuOp::stage2_tlb_invalidate_vmid, 0},                {CpuOp::stage2_tlb_invalidate_vmid, 0},
-        {CpuOp::stage2_tlb_invalidate_ipa, kGibIpa}};
+        {CpuOp::stage2_tlb_invalidate_vmid, 0}, {CpuOp::stage2_tlb_invalidate_vmid, 0},
+        {CpuOp::stage2_tlb_invalidate_ipa, kRam + 0x20'3000}, {CpuOp::stage2_tlb_invalidate_vmid, 0},
+        {CpuOp::stage2_tlb_invalidate_vmid, 0}, {CpuOp::stage2_tlb_invalidate_ipa, kGibIpa}};
     for (usize i = 0; i < r.size(); ++i) {
         EXPECT_EQ(r[i].op, expected[i].first) << i;
         EXPECT_EQ(r[i].ipa, Ipa(expected[i].second)) << i;
@@ -595,11 +596,18 @@ TEST(FlushStep, PerUnitTheHideThenTheInvalidationThenTheCleans) {
             EXPECT_TRUE(e.hidden) << e.what << " " << std::hex << e.addr;
             seq.push_back(e.what == "vmid" ? "vmid" : e.what + " " + std::to_string(e.addr - (e.addr >= kGibIpa ? kGibIpa : kRam)));
         }
-        if (budget < 2 * kMiB) {
-            // Leaf units: each clean right after the invalidation of its IPA.
+        if (budget == 0) {
+            // One leaf unit per step: each clean right after the invalidation
+            // of its IPA.
             EXPECT_EQ(seq, (std::vector<std::string>{"ipa 20480", "clean 20480", "ipa 28672", "clean 28672", "vmid",
                                                      "ipa 2109440", "clean 2109440", "vmid", "vmid", "ipa 0",
                                                      "clean 0"}));
+        } else if (budget < 2 * kMiB) {
+            // Leaf units hidden together, one invalidation for them (VMID-wide
+            // for two, by IPA for one), then their cleans; a table closes
+            // after the leaves below it are settled.
+            EXPECT_EQ(seq, (std::vector<std::string>{"vmid", "clean 20480", "clean 28672", "vmid", "ipa 2109440",
+                                                     "clean 2109440", "vmid", "vmid", "ipa 0", "clean 0"}));
         } else {
             // Level-3 tables are units: hide the table, one VMID-wide
             // invalidation, then clean its valid pages.
@@ -607,6 +615,47 @@ TEST(FlushStep, PerUnitTheHideThenTheInvalidationThenTheCleans) {
                                                      "vmid", "ipa 0", "clean 0"}));
         }
     }
+}
+
+// Leaves wait in batches of P2m::kTlbBatch for one VMID-wide invalidation:
+// 200 touched pages of one level-3 table (too big for the budget to be a
+// unit) cost four invalidations (64 + 64 + 64 + 8), not 200, and no page is
+// cleaned before the invalidation that follows its hide.
+TEST(FlushStep, LeavesShareOneInvalidationPerBatch) {
+    ArenaMemory mem(64);
+    P2m p = make_p2m(mem);
+    Tables t(mem, p);
+    map_pages(p, 2 * kMiB);
+    ASSERT_EQ(p.track_all(), 1u);
+    for (u64 i = 0; i < 200; ++i) fault(p, kRam + i * kPageSize);
+
+    LogScope log;
+    usize invalidations = 0;
+    std::vector<usize> batch_sizes; // cleans between two invalidations
+    usize cleaned_in_batch = 0;
+    log.observe([&](const CpuRecord& r) {
+        if (r.op != CpuOp::stage2_tlb_invalidate_vmid && r.op != CpuOp::stage2_tlb_invalidate_ipa) return;
+        ++invalidations;
+        if (cleaned_in_batch != 0) batch_sizes.push_back(cleaned_in_batch);
+        cleaned_in_batch = 0;
+    });
+    P2m::FlushCursor cursor{};
+    usize cleans = 0;
+    const P2m::FlushStep s = p.flush_step(cursor, 1 * kMiB, [&](Pa pa, u64) {
+        const u64 ipa = pa.raw() - kRamPa + kRam;
+        EXPECT_FALSE(t.reachable(ipa));
+        ++cleans;
+        ++cleaned_in_batch;
+    });
+    if (cleaned_in_batch != 0) batch_sizes.push_back(cleaned_in_batch);
+    EXPECT_TRUE(cursor.done);
+    EXPECT_EQ(cleans, 200u);
+    EXPECT_EQ(s.units, 200u);
+    EXPECT_EQ(batch_sizes, (std::vector<usize>{64, 64, 64, 8}));
+    // Four batches, then the table and the level-2 table above it closed.
+    EXPECT_EQ(log.of(CpuOp::stage2_tlb_invalidate_vmid).size(), 4u + s.tables_closed);
+    EXPECT_TRUE(log.of(CpuOp::stage2_tlb_invalidate_ipa).empty());
+    EXPECT_EQ(invalidations, 4u + s.tables_closed);
 }
 
 TEST(FlushStep, BudgetBoundsEachStepAndTheCursorResumesWhereItStopped) {
@@ -894,18 +943,24 @@ TEST_P(ConcurrentTouchers, NoWriteIsLost) {
     // A write in flight through a TLB entry the walk has just made stale:
     // made before the invalidation completes, so the clean after it must
     // catch it. A write on another page through a valid path, meanwhile.
+    // Which pages can have such an entry: those reachable when the step
+    // began that the walk has hidden and not yet cleaned (leaves wait in a
+    // batch for one invalidation, by IPA or VMID-wide).
     LogScope log;
     bool in_walk = false;
     u64 in_flight = 0;     // writes through a TLB entry being invalidated
     u64 behind = 0;        // touches behind the cursor between steps
     u64 multi_step = 0;    // walks of more than one step
+    std::vector<u64> reachable_at_step;
     log.observe([&](const CpuRecord& r) {
         if (!in_walk) return;
-        if (r.op == CpuOp::stage2_tlb_invalidate_ipa && chance(50)) {
-            const u64 base = r.ipa.raw();
-            const u64 in_leaf = cfg.granule == Granule::page ? 0 : any_page() % (2 * kMiB);
-            g.write_without_fault(align_down(base + in_leaf, kPageSize));
+        if (r.op != CpuOp::stage2_tlb_invalidate_ipa && r.op != CpuOp::stage2_tlb_invalidate_vmid) return;
+        if (!chance(50)) return;
+        for (u64 ipa : reachable_at_step) {
+            if (g.reachable(ipa) || g.cleaned().count(ipa) != 0) continue;
+            g.write_without_fault(ipa);
             ++in_flight;
+            break;
         }
     });
 
@@ -922,6 +977,10 @@ TEST_P(ConcurrentTouchers, NoWriteIsLost) {
         P2m::FlushCursor cursor{};
         usize steps = 0;
         while (!cursor.done) {
+            reachable_at_step.clear();
+            for (u64 ipa : g.dirty())
+                if (g.reachable(ipa)) reachable_at_step.push_back(ipa);
+            std::shuffle(reachable_at_step.begin(), reachable_at_step.end(), rng);
             const P2m::FlushStep s = p.flush_step(cursor, cfg.budget, [&](Pa pa, u64 size) {
                 g.clean(pa, size);
                 // Another vCPU writes to a page it can reach without a
@@ -976,7 +1035,7 @@ TEST_P(ConcurrentTouchers, NoWriteIsLost) {
         EXPECT_GT(behind, 0u);
     }
     if (cfg.budget < 2 * kMiB) {
-        EXPECT_GT(in_flight, 0u); // leaf units: invalidation by IPA
+        EXPECT_GT(in_flight, 0u); // leaf units, invalidated in batches
     }
 
     // One more walk, nothing touched since the quiet one: nothing to clean.
