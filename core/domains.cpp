@@ -310,9 +310,23 @@ void print_figures(const Domain& d) {
               cache::ticks_to_us(f.batch_ticks_total.load()), cache::ticks_to_us(f.batch_ticks_max.load()));
 }
 
+void print_vcpu_figures(const Domain& d) {
+    for (u32 i = 0; i < d.nr_vcpus; ++i) {
+        const Vcpu* v = d.vcpus[i];
+        if (v == nullptr) continue;
+        const SchedFigures s = vcpu_figures(*v);
+        log::info("{}: vCPU{} on CPU{}: switches={} ran={} us wfi={} timer irqs={} stack used={} B", d.name, i, v->pcpu,
+                  s.switches, s.run_us, v->wfi_count, v->timer_irqs, s.stack_used);
+    }
+    log::info("{}: TLB flushes on vCPU switches={}", d.name, d.local_flushes);
+}
+
 void print_all_figures() {
     for (Record& r : g_records) {
-        if (r.used && r.domain != nullptr) print_figures(*r.domain);
+        if (r.used && r.domain != nullptr) {
+            print_figures(*r.domain);
+            print_vcpu_figures(*r.domain);
+        }
     }
 }
 
@@ -331,6 +345,8 @@ void on_all_stopped(Domain& d) {
         if (d.uart != nullptr) d.uart->reset();
         if (d.vgic != nullptr) d.vgic->reset();
         d.cntvoff = arch::counter();
+        for (Vcpu*& last : d.last_ran) last = nullptr;
+        arch::stage2_tlb_invalidate_vmid(d.vttbr); // nothing of the last boot's translations survives
         if (!load_images(*r).ok()) {
             log::error("{}: cannot reload its images: ending it", d.name);
         } else {
@@ -342,6 +358,7 @@ void on_all_stopped(Domain& d) {
     if (!d.state.compare_exchange_strong(expected, DomainState::dead) && expected != DomainState::building) return;
     d.state.store(DomainState::dead, std::memory_order_release);
     print_figures(d);
+    print_vcpu_figures(d);
     log::info("{}: ended ({}); its memory is returned", d.name, vcpu::shutdown_reason_name(why));
     teardown(*r);
     if (g_live.fetch_sub(1, std::memory_order_acq_rel) == 1) power_off_machine();

@@ -33,6 +33,7 @@ u64 g_console_tick = 0; // CPU 0's console poll period while it runs a vCPU
 // Each vCPU's EL2 stack: a trap frame, the handlers (a set/way batch, a
 // log line) and a switch. The boot stacks are the same size.
 constexpr usize kVcpuStackSize = 16 * 1024;
+constexpr u8 kStackPaint = 0x5a;
 
 // PSTATE a vCPU starts with (DDI 0487 C5.2.18): AArch64 EL1h, or AArch32
 // SVC (M[4] = 1); D, A, I and F masked.
@@ -328,6 +329,8 @@ Status place_domain(Domain& d, const u64* affinity) {
         }
         void* stack = heap().allocate(kVcpuStackSize, 16);
         if (stack == nullptr) return Status::no_memory;
+        // Painted, so the figures can say how deep it was ever used.
+        for (usize b = 0; b < kVcpuStackSize; ++b) static_cast<u8*>(stack)[b] = kStackPaint;
         v.stack_top = reinterpret_cast<u64>(stack) + kVcpuStackSize;
         v.thread_live = false;
         v.pcpu = best;
@@ -426,7 +429,14 @@ void guest_exception(ExceptionFrame& frame, arm64::VectorKind kind) {
 
 SchedFigures vcpu_figures(const Vcpu& v) {
     const u64 f = arch::counter_frequency();
-    return SchedFigures{v.switches, f == 0 ? 0 : v.run_ticks / (f / 1'000'000 == 0 ? 1 : f / 1'000'000)};
+    SchedFigures out{v.switches, f == 0 ? 0 : v.run_ticks / (f / 1'000'000 == 0 ? 1 : f / 1'000'000), 0};
+    if (v.stack_top != 0) {
+        const u8* low = reinterpret_cast<const u8*>(v.stack_top - kVcpuStackSize);
+        usize untouched = 0;
+        while (untouched < kVcpuStackSize && low[untouched] == kStackPaint) ++untouched;
+        out.stack_used = kVcpuStackSize - untouched;
+    }
+    return out;
 }
 
 } // namespace setwise::core

@@ -81,6 +81,7 @@ void set_console_poll(void (*poll)());
 struct SchedFigures {
     u64 switches = 0;
     u64 run_us = 0;
+    u64 stack_used = 0; // bytes of its EL2 stack ever written (of 16 KiB)
 };
 SchedFigures vcpu_figures(const vcpu::Vcpu& v);
 

@@ -20,7 +20,10 @@ setwise_install_packages() {
             return 1
         fi
     fi
-    $sudo apt-get update -qq
+    # Foreign architectures (tools/linux-guests adds armhf/arm64) bring more
+    # indexes; one that fails (a mirror mid-sync) must not stop the install,
+    # which says itself whether a package is missing.
+    $sudo apt-get update -qq || echo "setwise: apt-get update reported errors; installing anyway" >&2
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
@@ -30,3 +33,6 @@ SETWISE_RUN_PACKAGES=(cmake ninja-build git python3 gcc-aarch64-linux-gnu g++-aa
 # What the tests need besides: googletest, and clang with its sanitizer and
 # libFuzzer runtimes.
 SETWISE_TEST_PACKAGES=(g++ googletest libgtest-dev clang libclang-rt-14-dev)
+# What tools/linux-guests needs to build the Linux guests' initramfs (apt,
+# dpkg-deb, tar and gzip are part of every Debian system).
+SETWISE_LINUX_GUEST_PACKAGES=(cpio)

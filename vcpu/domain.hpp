@@ -82,6 +82,12 @@ public:
     }
     // CNTVOFF_EL2: the guest's virtual counter starts near 0 at its build.
     u64 cntvoff = 0;
+    // The vCPU that last ran on each physical CPU (vcpu_load: another one
+    // of this domain coming there first flushes that CPU's TLBs for the
+    // VMID), and how often that happened.
+    static constexpr u32 kMaxHostCpus = 16;
+    Vcpu* last_ran[kMaxHostCpus]{};
+    u64 local_flushes = 0;
     // Held across each PSCI call, so vCPU power states checked by the call
     // cannot change before it acts on them (vcpu/psci.hpp).
     SpinLock power_lock;

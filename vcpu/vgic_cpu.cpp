@@ -123,6 +123,20 @@ void vcpu_load(Vcpu& v) {
     SW_WRITE_SYSREG(cntvoff_el2, d.cntvoff);
     SW_WRITE_SYSREG(mdcr_el2, 0);
     arm64::isb();
+    // Another vCPU of this domain ran on this CPU since v last did: what
+    // it left in this CPU's TLBs (same VMID) v must not see. The guest
+    // assumes each of its CPUs has TLBs of its own -- 32-bit Linux, for
+    // one, reuses an ASID after a rollover on one CPU while another CPU
+    // still runs the old owner until its own local flush. KVM does the
+    // same (last_vcpu_ran). Local: only this CPU's TLBs hold such entries.
+    if (v.pcpu < Domain::kMaxHostCpus) {
+        Vcpu*& last = d.last_ran[v.pcpu];
+        if (last != nullptr && last != &v) {
+            asm volatile("tlbi vmalle1\n\tdsb nsh\n\tic iallu\n\tdsb nsh" ::: "memory");
+            ++d.local_flushes;
+        }
+        last = &v;
+    }
     arm64::el1_context_load(v.el1); // the virtual timer too: CNTVOFF is in place
     if (has_vgic(v)) {
         arm64::Gic& gic = *d.gic;
