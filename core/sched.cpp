@@ -74,12 +74,12 @@ void check_deadlines(PerCpu& me) {
         SpinLock::Guard g(me.rq_lock);
         for (usize i = 0; i < me.rq.size(); ++i) {
             Vcpu* v = me.rq.at(i);
-            if (v->state.load(std::memory_order_acquire) == VcpuState::blocked && vcpu::vtimer_deadline(*v) <= now)
+            if (v->state.load(std::memory_order_acquire) == VcpuState::blocked && vcpu::timer_deadline(*v, true) <= now)
                 due[n++] = v;
         }
     }
     for (usize i = 0; i < n; ++i) {
-        vcpu::vtimer_expired(*due[i]);
+        vcpu::timers_expired(*due[i], true);
         if (wake(*due[i])) me.need_resched.store(true, std::memory_order_relaxed);
     }
 }
@@ -94,7 +94,7 @@ void arm_hyp_timer(PerCpu& me) {
         for (usize i = 0; i < me.rq.size(); ++i) {
             const Vcpu* v = me.rq.at(i);
             if (v->state.load(std::memory_order_acquire) == VcpuState::blocked) {
-                const u64 d = vcpu::vtimer_deadline(*v);
+                const u64 d = vcpu::timer_deadline(*v, true);
                 if (d < deadline) deadline = d;
             }
         }
@@ -105,6 +105,12 @@ void arm_hyp_timer(PerCpu& me) {
         if (me.slice_end < deadline) deadline = me.slice_end;
     } else {
         me.slice_end = 0;
+    }
+    // The running vCPU's emulated physical timer (its virtual one is the
+    // hardware's, and fires by itself).
+    if (me.current != nullptr) {
+        const u64 d = vcpu::timer_deadline(*me.current, false);
+        if (d < deadline) deadline = d;
     }
     // CPU 0 polls the console: while a vCPU runs there, every console tick.
     if (me.index == 0 && me.current != nullptr) {
@@ -171,6 +177,7 @@ void schedule(Turn turn = Turn::keep_slice) {
     if (next != nullptr) {
         next->run_since = now;
         ++next->switches;
+        next->trap_wfe = me.placed.load(std::memory_order_relaxed) > 1;
         vcpu::vcpu_load(*next);
         if (!next->thread_live) {
             next->ctx = arm64::switch_context_init(thread_stack_top(*next), vcpu_main, reinterpret_cast<u64>(next));
@@ -210,6 +217,7 @@ void schedule(Turn turn = Turn::keep_slice) {
     d.vcpus_on_cpus.fetch_add(1, std::memory_order_acq_rel);
 
     v.el1 = arm64::El1Context{};
+    v.ptimer = vcpu::PhysTimer{};
     v.el1.sctlr_el1 = v.aarch32() ? arm64::kSctlrReset32 : arm64::kSctlrEl1Reset64;
     arm64::el1_context_load(v.el1);
     arm64::isb();
@@ -416,9 +424,14 @@ void guest_exception(ExceptionFrame& frame, arm64::VectorKind kind) {
     switch (vcpu::handle_exception(*v, frame, kind)) {
     case vcpu::TrapOutcome::resume: break;
     case vcpu::TrapOutcome::wait: block(*v); break;
+    case vcpu::TrapOutcome::yield: schedule(Turn::yield); break;
     case vcpu::TrapOutcome::leave: leave(*v, true);
     }
     if (me.index == 0 && g_console_poll != nullptr) g_console_poll();
+    if (v->timer_rearm) {
+        v->timer_rearm = false;
+        arm_hyp_timer(me);
+    }
     if (me.need_resched.load(std::memory_order_relaxed)) schedule();
     if (v->domain().state.load(std::memory_order_acquire) != DomainState::running) {
         v->state.store(VcpuState::stopped, std::memory_order_release);

@@ -23,7 +23,7 @@ constexpr u64 kSctlrM = u64{1} << 0;
 constexpr u64 kSctlrC = u64{1} << 2;
 
 void write_hcr(Vcpu& v) {
-    SW_WRITE_SYSREG(hcr_el2, v.hcr);
+    SW_WRITE_SYSREG(hcr_el2, v.effective_hcr());
     arm64::isb();
 }
 

@@ -222,6 +222,11 @@ TrapOutcome sysreg64(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
         retire(f, s);
         return TrapOutcome::resume;
     }
+    if (u64 value = guest_reg(f, rt); ptimer_sysreg(v, iss.key(), iss.is_read(), &value)) {
+        if (iss.is_read()) set_guest_reg(f, rt, value);
+        retire(f, s);
+        return TrapOutcome::resume;
+    }
     if (iss.key() == kActlrEl1) {
         if (iss.is_read()) {
             set_guest_reg(f, rt, v.actlr);
@@ -244,6 +249,11 @@ TrapOutcome cp15_32(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     const arm32::Cp15Iss iss(s.iss);
     constexpr arm32::Cp15Key kActlr = arm32::cp15_key(0, 1, 0, 1);
     const unsigned rt = static_cast<unsigned>(iss.get<arm32::Cp15Iss::rt>());
+    if (u64 value = guest_reg(f, rt); ptimer_cp15(v, static_cast<u32>(iss.key()), iss.is_read(), &value)) {
+        if (iss.is_read()) set_guest_reg(f, rt, value & 0xffff'ffff);
+        retire(f, s);
+        return TrapOutcome::resume;
+    }
     if (iss.key() == kActlr) {
         if (iss.is_read()) {
             set_guest_reg(f, rt, v.actlr & 0xffff'ffff);
@@ -261,13 +271,19 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
     const Syndrome s = Syndrome::decode(f.esr);
     switch (s.ec) {
     case ExceptionClass::wfx:
-        // Only WFI traps (HCR_EL2.TWI). It completes past the instruction
-        // when an interrupt for the vCPU is pending; otherwise the vCPU
-        // blocks until one is (core/sched.cpp), which the caller arranges.
+        // WFI (HCR_EL2.TWI) completes past the instruction when an
+        // interrupt for the vCPU is pending; otherwise the vCPU blocks until
+        // one is (core/sched.cpp). WFE traps (HCR_EL2.TWE) only while vCPUs
+        // share the CPU: a spinning vCPU lets the others (perhaps the lock
+        // holder) run, and resumes -- WFE may complete at any time.
         {
             const bool passes = condition_passes(f, s);
             retire(f, s);
             if (!passes) return TrapOutcome::resume;
+        }
+        if (arm64::WfxIss(s.iss).decode().kind != arm64::WfxKind::wfi) {
+            ++v.wfe_count;
+            return TrapOutcome::yield;
         }
         ++v.wfi_count;
         return vgic_has_pending(v) ? TrapOutcome::resume : TrapOutcome::wait;
@@ -311,6 +327,14 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
         if (handle_cp15_64_cache_trap(v, f, s)) return TrapOutcome::resume;
         if (const arm32::Cp15_64Access a = arm32::Cp15_64Iss(s.iss).decode();
             vgic_sgi_mcrr(v, a.opc1, a.crm, a.read, (guest_reg(f, a.rt2) << 32) | guest_reg(f, a.rt))) {
+            retire(f, s);
+            return TrapOutcome::resume;
+        } else if (u64 value = (guest_reg(f, a.rt2) << 32) | guest_reg(f, a.rt);
+                   ptimer_cp15_64(v, a.opc1, a.crm, a.read, &value)) {
+            if (a.read) {
+                set_guest_reg(f, a.rt, value & 0xffff'ffff);
+                set_guest_reg(f, a.rt2, value >> 32);
+            }
             retire(f, s);
             return TrapOutcome::resume;
         }

@@ -16,6 +16,7 @@ enum class TrapOutcome : u8 {
     resume, // return to the guest with the (possibly changed) frame
     leave,  // the vCPU leaves its CPU (CPU_OFF, its domain shutting down)
     wait,   // WFI with no interrupt pending: block until one comes, then resume
+    yield,  // WFE (trapped only while vCPUs share the CPU): let another run, then resume
 };
 
 // Precondition: `v` is the vCPU entered on this CPU, `frame` its registers.

@@ -32,12 +32,12 @@ constexpr arm64::HcrEl2 guest_hcr(bool el1_is_aarch64) {
 // FP/SIMD without traps (setwise never does, and saves it on a switch).
 inline constexpr u64 kCptrEl2Guest = 0x33ff;
 
-// CNTHCTL_EL2 (E2H = 0, DDI 0487 D19.11.x): EL1PCTEN (bit 0) and EL1PCEN
-// (bit 1) let EL1 read the physical counter and use the physical timer (the
-// interrupts issue decides how the physical timer is offered); EVNTEN (bit
+// CNTHCTL_EL2 (E2H = 0, DDI 0487 D19.11.x): EL1PCTEN (bit 0) lets EL1 read
+// the physical counter; EL1PCEN (bit 1) clear traps its physical timer
+// registers, which setwise emulates per vCPU (vcpu/ptimer.hpp); EVNTEN (bit
 // 2) with EVNTI = 15 (bits 7:4) makes an event each time CNTPCT bit 15
-// flips, about every 0.5 ms at QEMU's 62.5 MHz, which wakes setwise's idle
-// CPUs from WFE to poll.
-inline constexpr u64 kCnthctlEl2 = 0x3 | (u64{1} << 2) | (u64{15} << 4);
+// flips, about every 0.5 ms at QEMU's 62.5 MHz, which wakes CPU 0's idle
+// loop from WFE to poll the console.
+inline constexpr u64 kCnthctlEl2 = 0x1 | (u64{1} << 2) | (u64{15} << 4);
 
 } // namespace setwise::vcpu

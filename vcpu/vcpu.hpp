@@ -10,6 +10,7 @@
 #include "arch/arm64/el1_context.hpp"
 #include "arch/arm64/gic.hpp"
 #include "arch/arm64/switch.hpp"
+#include "vcpu/ptimer.hpp"
 #include "setwise/types.hpp"
 
 namespace setwise::vcpu {
@@ -52,9 +53,14 @@ public:
     arm64::El1Context el1{};
     u64 actlr = 0;              // the ACTLR the guest sees (HCR_EL2.TACR)
     u64 wfi_count = 0;          // WFIs taken, for the figures
+    u64 wfe_count = 0;          // WFEs trapped (only while sharing a CPU)
     // HCR_EL2 for this vCPU: the domain's trap configuration plus TVM while
     // set/way emulation watches for the guest's cache toggles.
     u64 hcr = 0;
+    // WFE traps too (HCR_EL2.TWE) while the vCPU shares its CPU (core/sched.cpp
+    // sets it before each load): a spinning vCPU then yields.
+    bool trap_wfe = false;
+    u64 effective_hcr() const { return hcr | (trap_wfe ? u64{1} << 14 : 0); }
     u64 csselr = 0;             // the CSSELR the guest wrote (HCR_EL2.TID2)
 
     // ---- Scheduling (core/sched.cpp) ----
@@ -69,6 +75,9 @@ public:
     ListRegisterFile* lrs = nullptr;
     arm64::Gic::VirtualCpuState vif{};
     u64 timer_irqs = 0;         // virtual timer interrupts forwarded
+    PhysTimer ptimer{};         // the emulated EL1 physical timer (vcpu/ptimer.hpp)
+    bool timer_rearm = false;   // the guest reprogrammed it: core re-arms the EL2 timer
+    u64 ptimer_traps = 0;
 
 private:
     Domain* domain_;

@@ -1,6 +1,8 @@
 #include "vcpu/vgic_cpu.hpp"
 
+#include "arch/arm32/cp15.hpp"
 #include "arch/arm64/registers.hpp"
+#include "arch/cpu.hpp"
 #include "arch/arm64/sysreg.hpp"
 #include "vcpu/domain.hpp"
 #include "vcpu/guest_layout.hpp"
@@ -44,10 +46,16 @@ LrEntry decode(const Domain& d, u64 raw) {
 // The timer's output as the GIC sees it.
 bool timer_line(u64 ctl) { return (ctl & (kCtlEnable | kCtlImask | kCtlIstatus)) == (kCtlEnable | kCtlIstatus); }
 
-void set_timer_level(Vcpu& v, bool level) {
+void set_timer_level(Vcpu& v, bool level, u32 intid = vgic::kVirtualTimerIntid) {
     Domain& d = v.domain();
-    const Result<VcpuMask> r = d.vgic->set_level(vgic::kVirtualTimerIntid, v.id(), level);
+    if (d.vgic == nullptr) return;
+    const Result<VcpuMask> r = d.vgic->set_level(intid, v.id(), level);
     if (r.ok()) d.kick_vcpus(r.value() & ~(VcpuMask{1} << v.id()));
+}
+
+void ptimer_update(Vcpu& v) {
+    v.ptimer.raised = v.ptimer.line(arch::counter());
+    set_timer_level(v, v.ptimer.raised, vgic::kPhysTimerIntid);
 }
 
 } // namespace
@@ -68,6 +76,7 @@ void vgic_exit(Vcpu& v) {
     for (usize i = 0; i < r.hw_count; ++i) gic.deactivate(r.hw_pintids[i]);
     d.kick_vcpus(r.kick);
     set_timer_level(v, timer_line(SW_READ_SYSREG(cntv_ctl_el0)));
+    ptimer_update(v);
 }
 
 void vgic_enter(Vcpu& v) {
@@ -97,26 +106,94 @@ void vtimer_fired(Vcpu& v) {
     if (v.domain().vgic != nullptr) set_timer_level(v, true);
 }
 
-u64 vtimer_deadline(const Vcpu& v) {
+u64 timer_deadline(const Vcpu& v, bool with_virtual) {
+    // A timer whose line is already up has nothing more to say until the
+    // guest reprograms it (which traps, or happens while v runs).
+    u64 deadline = v.ptimer.raised ? ~u64{0} : v.ptimer.deadline();
     const u64 ctl = v.el1.cntv_ctl_el0;
-    if ((ctl & (kCtlEnable | kCtlImask)) != kCtlEnable) return ~u64{0};
-    // Virtual count = physical count - CNTVOFF_EL2.
-    const u64 cval = v.el1.cntv_cval_el0;
-    const u64 off = v.domain().cntvoff;
-    return cval > ~u64{0} - off ? ~u64{0} : cval + off;
+    if (with_virtual && (ctl & (kCtlEnable | kCtlImask | kCtlIstatus)) == kCtlEnable) {
+        // Virtual count = physical count - CNTVOFF_EL2.
+        const u64 cval = v.el1.cntv_cval_el0;
+        const u64 off = v.domain().cntvoff;
+        const u64 virt = cval > ~u64{0} - off ? ~u64{0} : cval + off;
+        if (virt < deadline) deadline = virt;
+    }
+    return deadline;
 }
 
-void vtimer_expired(Vcpu& v) {
-    // The saved ISTATUS is stale: the condition is met now.
-    v.el1.cntv_ctl_el0 |= kCtlIstatus;
-    if (v.domain().vgic != nullptr) set_timer_level(v, true);
+void timers_expired(Vcpu& v, bool with_virtual) {
+    const u64 now = arch::counter();
+    if (with_virtual && (v.el1.cntv_ctl_el0 & (kCtlEnable | kCtlImask | kCtlIstatus)) == kCtlEnable) {
+        const u64 off = v.domain().cntvoff;
+        if (now - off >= v.el1.cntv_cval_el0) {
+            // The saved ISTATUS is stale: the condition is met now.
+            v.el1.cntv_ctl_el0 |= kCtlIstatus;
+            set_timer_level(v, true);
+        }
+    }
+    ptimer_update(v);
+}
+
+bool ptimer_sysreg(Vcpu& v, arm64::SysRegKey key, bool read, u64* value) {
+    // DDI 0487 D19.12: CNTP_TVAL_EL0 (3,3,14,2,0), CNTP_CTL_EL0 (3,3,14,2,1),
+    // CNTP_CVAL_EL0 (3,3,14,2,2).
+    const u64 now = arch::counter();
+    PhysTimer& t = v.ptimer;
+    if (key == arm64::sysreg_key(3, 3, 14, 2, 0)) {
+        if (read) *value = t.read_tval(now); else t.write_tval(now, *value);
+    } else if (key == arm64::sysreg_key(3, 3, 14, 2, 1)) {
+        if (read) *value = t.read_ctl(now); else t.write_ctl(*value);
+    } else if (key == arm64::sysreg_key(3, 3, 14, 2, 2)) {
+        if (read) *value = t.cval; else t.write_cval(*value);
+    } else {
+        return false;
+    }
+    ++v.ptimer_traps;
+    if (!read) {
+        ptimer_update(v);
+        v.timer_rearm = true;
+    }
+    return true;
+}
+
+bool ptimer_cp15(Vcpu& v, u32 key, bool read, u64* value) {
+    // MCR/MRC p15, 0, Rt, c14, c2, 0 (CNTP_TVAL) / 1 (CNTP_CTL).
+    const u64 now = arch::counter();
+    PhysTimer& t = v.ptimer;
+    if (key == static_cast<u32>(arm32::cp15_key(0, 14, 2, 0))) {
+        if (read) *value = t.read_tval(now); else t.write_tval(now, *value);
+    } else if (key == static_cast<u32>(arm32::cp15_key(0, 14, 2, 1))) {
+        if (read) *value = t.read_ctl(now); else t.write_ctl(*value);
+    } else {
+        return false;
+    }
+    ++v.ptimer_traps;
+    if (!read) {
+        ptimer_update(v);
+        v.timer_rearm = true;
+    }
+    return true;
+}
+
+bool ptimer_cp15_64(Vcpu& v, unsigned opc1, unsigned crm, bool read, u64* value) {
+    // MCRR/MRRC p15, 2, Rt, Rt2, c14: CNTP_CVAL.
+    if (opc1 != 2 || crm != 14) return false;
+    if (read) {
+        *value = v.ptimer.cval;
+    } else {
+        v.ptimer.write_cval(*value);
+        ptimer_update(v);
+        v.timer_rearm = true;
+    }
+    ++v.ptimer_traps;
+    return true;
 }
 
 void vcpu_load(Vcpu& v) {
     Domain& d = v.domain();
     SW_WRITE_SYSREG(vtcr_el2, d.vtcr);
     SW_WRITE_SYSREG(vttbr_el2, d.vttbr);
-    SW_WRITE_SYSREG(hcr_el2, v.hcr);
+    SW_WRITE_SYSREG(hcr_el2, v.effective_hcr());
     SW_WRITE_SYSREG(vmpidr_el2, v.mpidr() | kMpidrRes1);
     SW_WRITE_SYSREG(vpidr_el2, arm64::read_midr().raw());
     SW_WRITE_SYSREG(cptr_el2, kCptrEl2Guest);

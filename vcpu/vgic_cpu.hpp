@@ -51,11 +51,21 @@ bool vgic_has_pending(const Vcpu& v);
 // while v was on this CPU.
 void vtimer_fired(Vcpu& v);
 
-// v's virtual timer deadline in physical counter ticks, if its timer is
-// armed and unmasked (from the saved state: v is not on a CPU); ~0 if not.
-u64 vtimer_deadline(const Vcpu& v);
-// v is off its CPU and its deadline has passed: raise its timer line.
-void vtimer_expired(Vcpu& v);
+// The earliest of v's timer deadlines in physical counter ticks: its
+// virtual timer's (from the saved state: only while v is off its CPU) if
+// with_virtual, and its emulated physical timer's; ~0 if none is armed.
+u64 timer_deadline(const Vcpu& v, bool with_virtual);
+// v's deadline has passed (v off its CPU, or the physical timer's while it
+// runs): raise the lines of the timers that fired.
+void timers_expired(Vcpu& v, bool with_virtual);
+
+// A trapped access to the EL1 physical timer: AArch64 CNTP_CTL_EL0 /
+// CNTP_CVAL_EL0 / CNTP_TVAL_EL0, AArch32 CNTP_CTL / CNTP_TVAL (MCR/MRC) and
+// CNTP_CVAL (MCRR/MRRC). On a read, *value is set. False if the access is
+// not one of these.
+bool ptimer_sysreg(Vcpu& v, arm64::SysRegKey key, bool read, u64* value);
+bool ptimer_cp15(Vcpu& v, u32 key, bool read, u64* value);
+bool ptimer_cp15_64(Vcpu& v, unsigned opc1, unsigned crm, bool read, u64* value);
 
 // Move v's state into this CPU's registers, or out of them (EL1 context,
 // FP/SIMD, EL2 controls, virtual timer, virtual CPU interface).
