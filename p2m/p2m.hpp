@@ -54,8 +54,9 @@
 // the other pages below it, and there can be hundreds). A valid table that
 // is larger, holds a device mapping, or contains the point the step
 // resumed from is descended into instead, and "closed" once the walk has
-// passed its end: hidden (VMID-wide invalidation) if none of its children
-// is valid any more, else left valid, its valid children being pages
+// passed its end: hidden (VMID-wide invalidation, shared with the step's
+// next one or made at its end) if none of its children is valid any more,
+// else left valid, its valid children being pages
 // touched behind the cursor that the next batch must find.
 //
 // Why nothing is lost. Two invariants, kept under the P2m lock:
@@ -63,7 +64,9 @@
 //  (H) No TLB or walk cache holds a translation through a tracked entry.
 //      Hiding an entry a walk could reach is always followed by its TLB
 //      invalidation, completed before the lock is dropped (track_all, a
-//      unit, a close). resolve_fault hides children only of a tracked
+//      unit, a close -- whose invalidation may wait until the step's end:
+//      no child of a closed table is valid, so nothing completes through
+//      it meanwhile). resolve_fault hides children only of a tracked
 //      table, which no walk reaches until it reveals that table, after a
 //      DSB that publishes the hidden children first.
 //  (J) Every page that may be dirty (written through stage 2 since it was
@@ -378,20 +381,32 @@ P2m::FlushStep P2m::flush_step(FlushCursor& cursor, u64 budget_bytes, Clean&& cl
     };
     Hidden hidden[kTlbBatch];
     usize n_hidden = 0;
+    // Closed tables owe a VMID-wide invalidation. Nothing waits for it to
+    // be cleaned (no child of a closed table is valid, so no access
+    // completes through a stale walk of it), so it is paid by the next
+    // VMID-wide invalidation of the step, or once at the step's end --
+    // before the lock is dropped, as (H) requires.
+    bool owed = false;
     auto settle = [&] {
         if (n_hidden == 0) return;
-        if (n_hidden == 1) {
+        if (n_hidden == 1 && !owed) {
             arch::stage2_tlb_invalidate_ipa(vttbr_, hidden[0].ipa, hidden[0].level);
         } else {
             arch::stage2_tlb_invalidate_vmid(vttbr_);
+            owed = false;
         }
         for (usize i = 0; i < n_hidden; ++i) clean(hidden[i].pa, hidden[i].size);
         n_hidden = 0;
     };
+    auto pay = [&] {
+        settle();
+        if (owed) arch::stage2_tlb_invalidate_vmid(vttbr_);
+        owed = false;
+    };
 
     auto visit = [&](Table::EntryRef& e) {
         if (step.units > 0 && step.bytes_cleaned >= budget_bytes) {
-            settle();
+            pay();
             cursor.next = e.base();
             stopped = true;
             return mm::Visit::stop;
@@ -408,7 +423,8 @@ P2m::FlushStep P2m::flush_step(FlushCursor& cursor, u64 budget_bytes, Clean&& cl
             // pages below it have TLB entries of their own), then clean.
             settle();
             e.write(F::hide(d));
-            arch::stage2_tlb_invalidate_vmid(vttbr_);
+            arch::stage2_tlb_invalidate_vmid(vttbr_); // pays what closes owe too
+            owed = false;
             ++step.units;
             clean_below(e.base(), e.level(), step, clean);
             return mm::Visit::skip;
@@ -434,11 +450,11 @@ P2m::FlushStep P2m::flush_step(FlushCursor& cursor, u64 budget_bytes, Clean&& cl
         if (has_valid_child(e.base(), e.level())) return;
         settle();
         e.write(F::hide(d));
-        arch::stage2_tlb_invalidate_vmid(vttbr_);
+        owed = true;
         ++step.tables_closed;
     };
     (void)table_.for_each_entry(IpaRange{start, limit - start.raw()}, visit, close);
-    settle();
+    pay();
     if (!stopped) {
         cursor.next = Ipa(limit);
         cursor.done = true;

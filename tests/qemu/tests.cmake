@@ -646,8 +646,9 @@ add_linux_test(NAME linux_both_gicv3 GIC 3 MEM 3G DOMAINS linux32 linux64
            "linux32: ended \\(power off\\)" "linux64: ended \\(power off\\)")
 
 # More vCPUs than CPUs: 4 vCPUs of 64-bit Linux on 2 physical CPUs. (32-bit
-# Linux oversubscribed fails about one boot in three -- an oops or a hang
-# soon after /init starts; docs/scheduling.md, "Known problems".)
+# Linux oversubscribed fails about one boot in three under QEMU 7.2, which
+# does not bank an AArch32 guest's current SPSR across EL2: docs/scheduling.md,
+# "Known problems".)
 add_linux_test(NAME linux64_4vcpus_2cpus GIC 3 VCPUS 4 CPUS 2 DOMAINS linux64
     EXPECT "smp: Brought up 1 node, 4 CPUs"
            "SETWISE-LINUX-UP kernel=6\\.1\\.0-[0-9]+-arm64 arch=aarch64 cpus=4" "SETWISE-LINUX-POWEROFF")
