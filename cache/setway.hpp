@@ -121,6 +121,8 @@ public:
     Held lock() {
         return lock([] { cpu_relax(); });
     }
+    // Whether a batch holds it now (a snapshot, for the log).
+    bool busy() const { return busy_.load(std::memory_order_acquire); }
 
 private:
     std::atomic<bool> busy_{false};

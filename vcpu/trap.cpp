@@ -134,7 +134,12 @@ TrapOutcome psci_call(Vcpu& v, ExceptionFrame& f) {
         v.state.store(VcpuState::off, std::memory_order_release);
         return TrapOutcome::leave;
     case PsciAction::system_off:
-        if (d.begin_shutdown(ShutdownReason::poweroff)) log::info("{}: PSCI SYSTEM_OFF", d.name);
+        if (d.begin_shutdown(ShutdownReason::poweroff)) {
+            log::info("{}: PSCI SYSTEM_OFF", d.name);
+            if (d.batch_lock.busy())
+                log::info("{}: PSCI SYSTEM_OFF while a set/way batch runs: the batch completes, then the domain ends",
+                          d.name);
+        }
         v.state.store(VcpuState::stopped, std::memory_order_release);
         return TrapOutcome::leave;
     case PsciAction::system_reset:

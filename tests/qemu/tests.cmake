@@ -494,6 +494,20 @@ foreach(isa a32 a64)
              --domain "name=sw,kernel=${GUEST_DIR}/${img},memory=64M,vcpus=2,vpl011")
 endforeach()
 
+# A domain shut down in the middle of a batch: vCPU 1 calls SYSTEM_OFF about
+# 16 ms into vCPU 0's clean-all, whose batch (1 GiB untracked) takes ~60 ms.
+# The batch completes after the shutdown began, then the domain ends and its
+# memory is returned; vCPU 0 never comes back from its clean-all.
+add_qemu_test(NAME setway_shutdown_in_batch VIRT TIMEOUT 120
+    REJECT "GUEST [-a-z0-9]+: FAIL" "shutdown-in-batch: batch returned"
+    EXPECT "GUEST sw-a64: shutdown-in-batch: armed"
+           "sw: PSCI SYSTEM_OFF while a set/way batch runs"
+           "sw: set/way batch 1 \\(DC CISW[^\n]*pages=262144 "
+           "sw: ended \\(power off\\); its memory is returned"
+    FINISH "all domains have ended: powering off"
+    QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --mem 2G --serial stdio --append "loglvl=debug"
+         --domain "name=sw,kernel=${GUEST_DIR}/guest-sw-a64.img,memory=1G,vcpus=2,vpl011,sw-tracking=off,bootargs=shutdown-in-batch")
+
 # Preemption between flush chunks: one physical CPU shared by a domain that
 # flushes 1 GiB untracked (two batches of ~60 ms each under TCG) and one
 # whose virtual timer ticks every 10 ms. With 256 KiB chunks and 1 ms slices

@@ -277,6 +277,31 @@ func sw_counter_entry
 4:  wfi
     b       4b
 
+/* shutdown-in-batch's vCPU 1 (setway.h): r0 = context_id, unused. */
+func sw_stopper_entry
+    adr_l   r1, sw_shared
+1:  ldr     r2, [r1, #4]            /* stop: armed */
+    cmp     r2, #0
+    beq     1b
+    ldr     r3, [r1, #16]           /* stop_at, low word */
+    ldr     r5, [r1, #20]           /* high word */
+2:  mrrc    p15, 1, r6, r7, c14     /* CNTVCT */
+    cmp     r7, r5
+    blo     2b
+    bhi     3f
+    cmp     r6, r3
+    blo     2b
+3:  movw    r0, #0x0008
+    movt    r0, #0x8400             /* PSCI SYSTEM_OFF */
+    hvc     #0
+4:  wfi
+    b       4b
+
+/* ulong sw_stopper_entry_addr(void) */
+func sw_stopper_entry_addr
+    adr_l   r0, sw_stopper_entry
+    bx      lr
+
 /* ulong sw_counter_entry_addr(void) */
 func sw_counter_entry_addr
     adr_l   r0, sw_counter_entry

@@ -228,6 +228,28 @@ func sw_counter_entry
 4:  wfi
     b       4b
 
+/* shutdown-in-batch's vCPU 1 (setway.h): x0 = context_id, unused. */
+func sw_stopper_entry
+    adrp    x1, sw_shared
+    add     x1, x1, :lo12:sw_shared
+1:  ldr     w2, [x1, #4]            /* stop: armed */
+    cbz     w2, 1b
+    ldr     x3, [x1, #16]           /* stop_at */
+2:  mrs     x4, CNTVCT_EL0
+    cmp     x4, x3
+    b.lo    2b
+    mov     w0, #0x0008
+    movk    w0, #0x8400, lsl #16    /* PSCI SYSTEM_OFF */
+    hvc     #0
+3:  wfi
+    b       3b
+
+/* ulong sw_stopper_entry_addr(void) */
+func sw_stopper_entry_addr
+    adrp    x0, sw_stopper_entry
+    add     x0, x0, :lo12:sw_stopper_entry
+    ret
+
 /* ulong sw_counter_entry_addr(void) */
 func sw_counter_entry_addr
     adrp    x0, sw_counter_entry

@@ -532,6 +532,44 @@ static void step_progress(ulong dtb)
     }
 }
 
+/*
+ * shutdown-in-batch (bootargs): vCPU 1 powers the domain off about 16 ms
+ * after vCPU 0 starts a clean-all by set/way, i.e. while setwise's batch for
+ * it runs (a domain with sw-tracking=off and 1 GiB: a batch of ~60 ms under
+ * TCG). setwise must finish the batch, then end the domain; vCPU 0 never
+ * comes back from its clean-all.
+ */
+static void step_shutdown_in_batch(ulong dtb)
+{
+    struct fdt_cpus cpus;
+    if (!dtb || fdt_find_cpus(dtb, &cpus) < 0 || cpus.count < 2 || !g_geo.usable) {
+        con_fail("shutdown-in-batch: needs 2 vCPUs and a usable geometry");
+        return;
+    }
+    ulong self = sw_mpidr_affinity() & 0xffffffffu;
+    ulong target = 1;
+    for (unsigned i = 0; i < cpus.count && i < FDT_MAX_CPUS; i++) {
+        if (cpus.has_reg[i] && cpus.reg[i] != self) {
+            target = cpus.reg[i];
+            break;
+        }
+    }
+    sw_shared.stop = 0;
+    sw_dsb();
+    int32_t rc = psci(sw_psci_cpu_on, target, sw_stopper_entry_addr(), 0);
+    if (rc != PSCI_SUCCESS) {
+        con_fail("shutdown-in-batch: CPU_ON(%x) returned %8x", target, (ulong)(uint32_t)rc);
+        return;
+    }
+    con_line("shutdown-in-batch: armed");
+    sw_shared.stop_at = sw_counter() + (g_freq >> 6); /* ~16 ms: no division on ARMv7 */
+    sw_dsb();
+    sw_shared.stop = 1;
+    sw_dsb();
+    (void)sw_cisw_all(g_geo.ccidx, deadline_in_seconds(10));
+    con_line("shutdown-in-batch: batch returned");
+}
+
 void sw_main(void)
 {
     ulong dtb = sw_entry_report();
@@ -546,6 +584,14 @@ void sw_main(void)
         g_freq = 62500000;
     }
     step_geometry();
+    const volatile uint8_t *args = 0;
+    uint32_t args_len = 0;
+    if (dtb && fdt_chosen_bootargs(dtb, &args, &args_len) == 1 &&
+        bootargs_has_word(args, args_len, "shutdown-in-batch")) {
+        step_shutdown_in_batch(dtb);
+        con_line("done");
+        sw_halt();
+    }
     step_decompress(dtb);
     step_dcisw();
     step_progress(dtb);

@@ -73,7 +73,8 @@ struct sw_shared {
     volatile uint32_t stop;       /* +4: set by vCPU 0 when the step is over */
     volatile uint32_t context;    /* +8: the context_id it was started with */
     volatile uint32_t stopped;    /* +12: set by the counting vCPU just before CPU_OFF */
-    uint8_t pad[4096 - 16];
+    volatile uint64_t stop_at;    /* +16: shutdown-in-batch: CNTVCT at which vCPU 1 powers off */
+    uint8_t pad[4096 - 24];
 };
 extern struct sw_shared sw_shared;
 
@@ -124,6 +125,9 @@ ulong sw_isw_l1(ulong ccidx, uint64_t deadline);
    one to sw_shared.count in a loop, with a WFI every 1000 (none in the
    native builds), until sw_shared.stop; then CPU_OFF. */
 ulong sw_counter_entry_addr(void);
+/* shutdown-in-batch: where vCPU 1 starts; it waits for stop != 0, then for
+   CNTVCT >= stop_at, then calls PSCI SYSTEM_OFF. */
+ulong sw_stopper_entry_addr(void);
 /* A position-independent function returning SW_JUMP_MAGIC, as words to copy. */
 extern const uint32_t sw_jump_fn[];
 extern const uint32_t sw_jump_fn_end[];
