@@ -134,19 +134,25 @@ void timers_expired(Vcpu& v, bool with_virtual) {
     ptimer_update(v);
 }
 
-bool ptimer_sysreg(Vcpu& v, arm64::SysRegKey key, bool read, u64* value) {
-    // DDI 0487 D19.12: CNTP_TVAL_EL0 (3,3,14,2,0), CNTP_CTL_EL0 (3,3,14,2,1),
-    // CNTP_CVAL_EL0 (3,3,14,2,2).
+namespace {
+
+enum class PtimerReg : u8 { none, tval, ctl, cval };
+
+// One access to the emulated physical timer, whichever form named it.
+bool ptimer_access(Vcpu& v, PtimerReg reg, bool read, u64* value) {
     const u64 now = arch::counter();
     PhysTimer& t = v.ptimer;
-    if (key == arm64::sysreg_key(3, 3, 14, 2, 0)) {
+    switch (reg) {
+    case PtimerReg::none: return false;
+    case PtimerReg::tval:
         if (read) *value = t.read_tval(now); else t.write_tval(now, *value);
-    } else if (key == arm64::sysreg_key(3, 3, 14, 2, 1)) {
+        break;
+    case PtimerReg::ctl:
         if (read) *value = t.read_ctl(now); else t.write_ctl(*value);
-    } else if (key == arm64::sysreg_key(3, 3, 14, 2, 2)) {
+        break;
+    case PtimerReg::cval:
         if (read) *value = t.cval; else t.write_cval(*value);
-    } else {
-        return false;
+        break;
     }
     ++v.ptimer_traps;
     if (!read) {
@@ -154,39 +160,31 @@ bool ptimer_sysreg(Vcpu& v, arm64::SysRegKey key, bool read, u64* value) {
         v.timer_rearm = true;
     }
     return true;
+}
+
+} // namespace
+
+bool ptimer_sysreg(Vcpu& v, arm64::SysRegKey key, bool read, u64* value) {
+    // DDI 0487 D19.12: CNTP_TVAL_EL0 (3,3,14,2,0), CNTP_CTL_EL0 (3,3,14,2,1),
+    // CNTP_CVAL_EL0 (3,3,14,2,2).
+    PtimerReg reg = PtimerReg::none;
+    if (key == arm64::sysreg_key(3, 3, 14, 2, 0)) reg = PtimerReg::tval;
+    if (key == arm64::sysreg_key(3, 3, 14, 2, 1)) reg = PtimerReg::ctl;
+    if (key == arm64::sysreg_key(3, 3, 14, 2, 2)) reg = PtimerReg::cval;
+    return ptimer_access(v, reg, read, value);
 }
 
 bool ptimer_cp15(Vcpu& v, u32 key, bool read, u64* value) {
     // MCR/MRC p15, 0, Rt, c14, c2, 0 (CNTP_TVAL) / 1 (CNTP_CTL).
-    const u64 now = arch::counter();
-    PhysTimer& t = v.ptimer;
-    if (key == static_cast<u32>(arm32::cp15_key(0, 14, 2, 0))) {
-        if (read) *value = t.read_tval(now); else t.write_tval(now, *value);
-    } else if (key == static_cast<u32>(arm32::cp15_key(0, 14, 2, 1))) {
-        if (read) *value = t.read_ctl(now); else t.write_ctl(*value);
-    } else {
-        return false;
-    }
-    ++v.ptimer_traps;
-    if (!read) {
-        ptimer_update(v);
-        v.timer_rearm = true;
-    }
-    return true;
+    PtimerReg reg = PtimerReg::none;
+    if (key == static_cast<u32>(arm32::cp15_key(0, 14, 2, 0))) reg = PtimerReg::tval;
+    if (key == static_cast<u32>(arm32::cp15_key(0, 14, 2, 1))) reg = PtimerReg::ctl;
+    return ptimer_access(v, reg, read, value);
 }
 
 bool ptimer_cp15_64(Vcpu& v, unsigned opc1, unsigned crm, bool read, u64* value) {
     // MCRR/MRRC p15, 2, Rt, Rt2, c14: CNTP_CVAL.
-    if (opc1 != 2 || crm != 14) return false;
-    if (read) {
-        *value = v.ptimer.cval;
-    } else {
-        v.ptimer.write_cval(*value);
-        ptimer_update(v);
-        v.timer_rearm = true;
-    }
-    ++v.ptimer_traps;
-    return true;
+    return ptimer_access(v, opc1 == 2 && crm == 14 ? PtimerReg::cval : PtimerReg::none, read, value);
 }
 
 void vcpu_load(Vcpu& v) {

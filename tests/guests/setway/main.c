@@ -364,6 +364,18 @@ static void step_dcisw(void)
     }
 }
 
+/* The MPIDR affinity of a vCPU other than this one, from the DTB's /cpus. */
+static ulong other_vcpu(const struct fdt_cpus *cpus)
+{
+    ulong self = sw_mpidr_affinity() & 0xffffffffu;
+    for (unsigned i = 0; i < cpus->count && i < FDT_MAX_CPUS; i++) {
+        if (cpus->has_reg[i] && cpus->reg[i] != self) {
+            return cpus->reg[i];
+        }
+    }
+    return 1;
+}
+
 /* ---- step 5: a second vCPU makes progress while this one flushes ---- */
 
 static int wait_count_nonzero(void)
@@ -411,14 +423,7 @@ static void step_progress(ulong dtb)
         return;
     }
 
-    ulong self = sw_mpidr_affinity() & 0xffffffffu;
-    ulong target = 1;
-    for (unsigned i = 0; i < cpus.count && i < FDT_MAX_CPUS; i++) {
-        if (cpus.has_reg[i] && cpus.reg[i] != self) {
-            target = cpus.reg[i];
-            break;
-        }
-    }
+    ulong target = other_vcpu(&cpus);
 
     sw_shared.count = 0;
     sw_shared.stop = 0;
@@ -546,14 +551,7 @@ static void step_shutdown_in_batch(ulong dtb)
         con_fail("shutdown-in-batch: needs 2 vCPUs and a usable geometry");
         return;
     }
-    ulong self = sw_mpidr_affinity() & 0xffffffffu;
-    ulong target = 1;
-    for (unsigned i = 0; i < cpus.count && i < FDT_MAX_CPUS; i++) {
-        if (cpus.has_reg[i] && cpus.reg[i] != self) {
-            target = cpus.reg[i];
-            break;
-        }
-    }
+    ulong target = other_vcpu(&cpus);
     sw_shared.stop = 0;
     sw_dsb();
     int32_t rc = psci(sw_psci_cpu_on, target, sw_stopper_entry_addr(), 0);
