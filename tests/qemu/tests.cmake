@@ -310,11 +310,12 @@ add_qemu_test(NAME console_focus_two_domains VIRT
 
 # ---- Guest interrupts (tests/guests/README.md, "The interrupt guests") -----
 # The irq guests (tests/guests/irq), one mode per boot from the domain's
-# bootargs: the virtual timer (timer), SGIs between vCPUs (ipi), the vPL011
-# receive interrupt (uart), busy vCPUs preempted by their timers (spin).
+# bootargs: the virtual timer (timer), the EL1 physical timer (ptimer),
+# SGIs between vCPUs (ipi), the vPL011 receive interrupt (uart), busy vCPUs
+# preempted by their timers (spin).
 # Physical CPUs: 4 by default (one vCPU per CPU), 2 for `spin`, and 1 for
 # the `_1cpu` variants, where every vCPU shares CPU 0 with the console.
-    # add_irq_test(NAME <n> GIC <2|3> ISA <a32|a64> MODE <timer|ipi|uart|spin>
+    # add_irq_test(NAME <n> GIC <2|3> ISA <a32|a64> MODE <timer|ptimer|ipi|uart|spin>
     #              VCPUS <n> [CPUS <n>] [TIMEOUT <s>] EXPECT <re>...
     #              [RANGE <re> <min> <max>...] [SEND <re> <text>...])
     # One domain; the guest's gic, mode and done markers are expected around
@@ -359,6 +360,13 @@ add_qemu_test(NAME console_focus_two_domains VIRT
                 EXPECT "GUEST irq-${isa}: timer: 100 ticks in [0-9]+ ms"
                        "GUEST irq-${isa}: TIMER OK"
                 RANGE "GUEST irq-${isa}: timer: 100 ticks in ([0-9]+) ms" 800 5000)
+            # The same with the EL1 physical timer (PPI 14, INTID 30) and
+            # CNTPCT, re-armed alternately through CVAL and TVAL, ISTATUS
+            # checked: the hypervisor's physical-timer emulation.
+            add_irq_test(NAME irq_ptimer_${isa}_gicv${gic} GIC ${gic} ISA ${isa} MODE ptimer VCPUS 1
+                EXPECT "GUEST irq-${isa}: ptimer: 100 ticks in [0-9]+ ms"
+                       "GUEST irq-${isa}: PTIMER OK"
+                RANGE "GUEST irq-${isa}: ptimer: 100 ticks in ([0-9]+) ms" 800 5000)
             # SGI 1 to vCPU 1, SGI 2 back, 1000 times; vCPU 0 waits in WFI.
             add_irq_test(NAME irq_ipi_${isa}_gicv${gic} GIC ${gic} ISA ${isa} MODE ipi VCPUS 2
                 EXPECT "GUEST irq-${isa}: ipi: 1000 round trips"

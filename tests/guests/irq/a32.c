@@ -1,6 +1,6 @@
 /*
- * irq-a32: CP15 accessors (counter, virtual timer, GICv3 CPU interface,
- * CPSR.I, TPIDRPRW), the entry-state report and the exception report.
+ * irq-a32: CP15 accessors (counters, virtual and physical timers, GICv3
+ * CPU interface, CPSR.I, TPIDRPRW), the entry-state report and the exception report.
  */
 #include "irq.h"
 
@@ -124,6 +124,50 @@ ulong irq_vtimer_ctl(void)
 {
     uint32_t v;
     __asm__ volatile("mrc p15, 0, %0, c14, c3, 1" : "=r"(v));
+    return v;
+}
+
+/* The PL1 physical timer (ptimer mode) and its counter. */
+uint64_t irq_pcounter(void)
+{
+    uint64_t v;
+    __asm__ volatile("isb\n\tmrrc p15, 0, %Q0, %R0, c14" : "=r"(v)::"memory"); /* CNTPCT */
+    return v;
+}
+
+void irq_ptimer_set_ctl(ulong ctl)
+{
+    __asm__ volatile("mcr p15, 0, %0, c14, c2, 1\n\tisb" ::"r"(ctl) : "memory"); /* CNTP_CTL */
+}
+
+ulong irq_ptimer_ctl(void)
+{
+    uint32_t v;
+    __asm__ volatile("isb\n\tmrc p15, 0, %0, c14, c2, 1" : "=r"(v)::"memory"); /* CNTP_CTL */
+    return v;
+}
+
+void irq_ptimer_set_cval(uint64_t cval)
+{
+    __asm__ volatile("mcrr p15, 2, %Q0, %R0, c14\n\tisb" ::"r"(cval) : "memory"); /* CNTP_CVAL */
+}
+
+uint64_t irq_ptimer_cval(void)
+{
+    uint64_t v;
+    __asm__ volatile("isb\n\tmrrc p15, 2, %Q0, %R0, c14" : "=r"(v)::"memory"); /* CNTP_CVAL */
+    return v;
+}
+
+void irq_ptimer_set_tval(int32_t tval)
+{
+    __asm__ volatile("isb\n\tmcr p15, 0, %0, c14, c2, 0\n\tisb" ::"r"(tval) : "memory"); /* CNTP_TVAL */
+}
+
+int32_t irq_ptimer_tval(void)
+{
+    int32_t v;
+    __asm__ volatile("isb\n\tmrc p15, 0, %0, c14, c2, 0" : "=r"(v)::"memory"); /* CNTP_TVAL */
     return v;
 }
 

@@ -1,6 +1,6 @@
 /*
- * irq-a64: system-register accessors (counter, virtual timer, GICv3 CPU
- * interface, DAIF, TPIDR), the entry-state report and the exception report.
+ * irq-a64: system-register accessors (counters, virtual and physical timers,
+ * GICv3 CPU interface, DAIF, TPIDR), the entry-state report and the exception report.
  */
 #include "irq.h"
 
@@ -109,6 +109,52 @@ ulong irq_vtimer_ctl(void)
     ulong v;
     __asm__ volatile("mrs %0, CNTV_CTL_EL0" : "=r"(v));
     return v;
+}
+
+/* The EL1 physical timer (ptimer mode) and its counter. */
+uint64_t irq_pcounter(void)
+{
+    uint64_t v;
+    __asm__ volatile("isb\n\tmrs %0, CNTPCT_EL0" : "=r"(v)::"memory");
+    return v;
+}
+
+void irq_ptimer_set_ctl(ulong ctl)
+{
+    __asm__ volatile("msr CNTP_CTL_EL0, %0\n\tisb" ::"r"(ctl) : "memory");
+}
+
+ulong irq_ptimer_ctl(void)
+{
+    ulong v;
+    __asm__ volatile("isb\n\tmrs %0, CNTP_CTL_EL0" : "=r"(v)::"memory");
+    return v;
+}
+
+void irq_ptimer_set_cval(uint64_t cval)
+{
+    __asm__ volatile("msr CNTP_CVAL_EL0, %0\n\tisb" ::"r"(cval) : "memory");
+}
+
+uint64_t irq_ptimer_cval(void)
+{
+    uint64_t v;
+    __asm__ volatile("isb\n\tmrs %0, CNTP_CVAL_EL0" : "=r"(v)::"memory");
+    return v;
+}
+
+/* TVAL is TimerValue in [31:0], the rest RES0: written zero-extended, the
+   timer sign-extends it. */
+void irq_ptimer_set_tval(int32_t tval)
+{
+    __asm__ volatile("isb\n\tmsr CNTP_TVAL_EL0, %0\n\tisb" ::"r"((ulong)(uint32_t)tval) : "memory");
+}
+
+int32_t irq_ptimer_tval(void)
+{
+    ulong v;
+    __asm__ volatile("isb\n\tmrs %0, CNTP_TVAL_EL0" : "=r"(v)::"memory");
+    return (int32_t)(uint32_t)v;
 }
 
 /* The GICv3 CPU interface registers by their encodings (DDI 0487,

@@ -63,6 +63,15 @@ void irq_vtimer_arm(uint64_t cval);
 void irq_vtimer_set_cval(uint64_t cval);
 void irq_vtimer_off(void);                   /* CTL = 0 */
 ulong irq_vtimer_ctl(void);
+/* EL1 physical timer (ptimer mode), CNTP_*: CTL, CVAL, TVAL (a signed
+   32-bit TimerValue), and its counter CNTPCT. */
+uint64_t irq_pcounter(void);                 /* CNTPCT */
+void irq_ptimer_set_ctl(ulong ctl);
+ulong irq_ptimer_ctl(void);
+void irq_ptimer_set_cval(uint64_t cval);
+uint64_t irq_ptimer_cval(void);
+void irq_ptimer_set_tval(int32_t tval);
+int32_t irq_ptimer_tval(void);
 /* GICv3 CPU interface, through the system registers. */
 void irq_icc_init(void);                     /* SRE = 1, PMR = 0xff, IGRPEN1 = 1 */
 ulong irq_icc_sre(void);

@@ -5,6 +5,9 @@
  *
  *   timer  the virtual timer (PPI 11, INTID 27) every 10 ms, 100 ticks,
  *          vCPU 0 waiting in WFI; no tick before its CVAL
+ *   ptimer the same with the EL1 physical timer (PPI 14, INTID 30) and
+ *          CNTPCT, re-armed alternately through CVAL and TVAL; ISTATUS
+ *          and the TVAL view checked too
  *   ipi    SGI 1 from vCPU 0 to vCPU 1 answered by SGI 2, 1000 round
  *          trips; with more vCPUs, 100 to each of them too
  *   uart   the PL011 receive interrupt (SPI 1, INTID 33) routed to vCPU 0:
@@ -20,9 +23,10 @@
  *
  * A failed check prints "GUEST irq-<isa>: FAIL <what>"; every mode ends
  * with the statistics, "done" and SYSTEM_OFF. Waits are bounded by CNTVCT
- * and by an iteration count; WFI waits in ipi and uart mode are also
- * bounded by a watchdog (vCPU 0's virtual timer, 60 s). Only vCPU 0
- * prints: the other vCPUs leave what they saw in g_vcpu for it to check.
+ * and by an iteration count; WFI waits in ipi, uart and ptimer mode are
+ * also bounded by a watchdog (vCPU 0's virtual timer, 60 s; 30 s in
+ * ptimer). Only vCPU 0 prints: the other vCPUs leave what they saw in
+ * g_vcpu for it to check.
  */
 #include "irq.h"
 
@@ -70,12 +74,18 @@
 #define SGI_PING            1u
 #define SGI_PONG            2u
 #define INTID_VTIMER        27u         /* PPI 11 */
+#define INTID_PTIMER        30u         /* PPI 14, ptimer mode only */
 #define INTID_UART          33u         /* SPI 1 */
 #define INTID_SPURIOUS_MIN  1020u
 #define PRIO                0x80u
 #define PRIO4               0x80808080u
 /* What every vCPU enables in its banked / redistributor registers. */
 #define PRIVATE_ENABLES     ((1u << SGI_PING) | (1u << SGI_PONG) | (1u << INTID_VTIMER))
+
+/* CNTx_CTL */
+#define CNT_CTL_ENABLE      (1ul << 0)
+#define CNT_CTL_IMASK       (1ul << 1)
+#define CNT_CTL_ISTATUS     (1ul << 2)
 
 /* ---- the PL011 (DDI 0183) ---- */
 #define UART_IMSC           0x038
@@ -91,8 +101,9 @@
 #define MODE_IPI            2u
 #define MODE_UART           3u
 #define MODE_SPIN           4u
+#define MODE_PTIMER         5u
 
-#define TIMER_TICKS         100u        /* timer mode */
+#define TIMER_TICKS         100u        /* timer and ptimer modes */
 #define TIMER_HZ            100u        /* 10 ms */
 #define IPI_TRIPS           1000u       /* with vCPU 1 */
 #define IPI_TRIPS_EACH      100u        /* with every vCPU, 3 vCPUs or more */
@@ -147,6 +158,32 @@ static volatile uint32_t g_answers, g_expect_from, g_answer_from, g_bad_from, g_
 #define UART_CHUNK 4u
 static volatile uint32_t g_uart_irqs, g_uart_idle_irqs, g_uart_ping, g_uart_window, g_uart_len, g_uart_bytes;
 static volatile char g_uart_buf[UART_CHUNK + 1];
+
+/*
+ * ptimer: vCPU 0's EL1 physical timer, all in CNTPCT ticks. Each count of
+ * a failed check keeps what its first occurrence saw, for the FAIL line.
+ */
+struct irq_ptimer {
+    volatile uint32_t on, ticks;
+    volatile uint64_t period, cval, t_start, t_done, late_max;
+    /* an interrupt with CNTPCT < the deadline */
+    volatile uint32_t early;
+    volatile uint64_t early_now, early_cval;
+    /* the handler read ISTATUS 0 */
+    volatile uint32_t istatus_clear;
+    volatile ulong clear_ctl;
+    volatile uint64_t clear_now, clear_cval;
+    /* ISTATUS 1 read before a deadline just programmed */
+    volatile uint32_t istatus_set, set_tick;
+    volatile uint64_t set_now, set_cval;
+    /* CVAL did not read back what was written */
+    volatile uint32_t cval_bad, cval_bad_tick;
+    volatile uint64_t cval_want, cval_got;
+    /* CVAL after a TVAL write outside [CNTPCT before + TVAL, CNTPCT after + TVAL] */
+    volatile uint32_t tval_bad, tval_bad_tick;
+    volatile uint64_t tval_lo, tval_hi, tval_got;
+};
+static struct irq_ptimer g_pt;
 
 /* ---- helpers ---- */
 
@@ -281,6 +318,13 @@ static int gic_dist_init(void)
 #define GIC_ERR_ASLEEP      (-3)   /* GICv3: GICR_WAKER.ChildrenAsleep stayed set */
 #define GIC_ERR_SRE         (-4)   /* GICv3: ICC_SRE.SRE reads 0 */
 
+/* What each vCPU enables in its banked / redistributor registers: the
+   physical timer's PPI only in ptimer mode (nothing else expects it). */
+static uint32_t private_enables(void)
+{
+    return PRIVATE_ENABLES | (g_mode == MODE_PTIMER ? 1u << INTID_PTIMER : 0);
+}
+
 static int32_t gic_cpu_init(struct irq_vcpu *c)
 {
     if (g_gic == 2) {
@@ -301,7 +345,10 @@ static int32_t gic_cpu_init(struct irq_vcpu *c)
         c->if_mask = mask;
         mmio_write32(GICD_BASE + GICD_IPRIORITYR + 0, PRIO4);   /* SGIs 0..3 */
         mmio_write32(GICD_BASE + GICD_IPRIORITYR + 24, PRIO4);  /* INTIDs 24..27 */
-        mmio_write32(GICD_BASE + GICD_ISENABLER, PRIVATE_ENABLES);
+        if (g_mode == MODE_PTIMER) {
+            mmio_write32(GICD_BASE + GICD_IPRIORITYR + 28, PRIO4); /* INTIDs 28..31 */
+        }
+        mmio_write32(GICD_BASE + GICD_ISENABLER, private_enables());
         mmio_write32(GICC_BASE + GICC_PMR, 0xf0);
         mmio_write32(GICC_BASE + GICC_CTLR, 1);
         return 0;
@@ -340,8 +387,13 @@ static int32_t gic_cpu_init(struct irq_vcpu *c)
     mmio_write32(sgi + GICR_IPRIORITYR + 0, PRIO4);
     mmio_write32(sgi + GICR_IPRIORITYR + 24, PRIO4);
     uint32_t cfg = mmio_read32(sgi + GICR_ICFGR1);
-    mmio_write32(sgi + GICR_ICFGR1, cfg & ~(2u << 2 * (INTID_VTIMER - 16))); /* level */
-    mmio_write32(sgi + GICR_ISENABLER0, PRIVATE_ENABLES);
+    cfg &= ~(2u << 2 * (INTID_VTIMER - 16)); /* level */
+    if (g_mode == MODE_PTIMER) {
+        mmio_write32(sgi + GICR_IPRIORITYR + 28, PRIO4);
+        cfg &= ~(2u << 2 * (INTID_PTIMER - 16)); /* level */
+    }
+    mmio_write32(sgi + GICR_ICFGR1, cfg);
+    mmio_write32(sgi + GICR_ISENABLER0, private_enables());
     irq_icc_init();
     if (!(irq_icc_sre() & 1)) {
         return GIC_ERR_SRE;
@@ -496,6 +548,103 @@ static void on_timer(struct irq_vcpu *c)
     irq_vtimer_set_cval(c->cval);
 }
 
+/* ---- the physical timer (ptimer) ---- */
+
+static void ptimer_stop(void)
+{
+    g_pt.on = 0;
+    irq_ptimer_set_ctl(0);
+}
+
+/*
+ * After programming the deadline g_pt.cval (tick `tick`'s): ISTATUS must
+ * read 0 while CNTPCT is still below it. CTL is read before CNTPCT, so a
+ * deadline already past (a late tick) is not held against the timer.
+ */
+static void ptimer_check_istatus(uint32_t tick)
+{
+    ulong ctl = irq_ptimer_ctl();
+    uint64_t now = irq_pcounter();
+    if ((ctl & CNT_CTL_ISTATUS) && now < g_pt.cval && !g_pt.istatus_set++) {
+        g_pt.set_tick = tick;
+        g_pt.set_now = now;
+        g_pt.set_cval = g_pt.cval;
+    }
+}
+
+/*
+ * INTID 30 on vCPU 0 (ptimer). ISTATUS must read 1 (counted if not).
+ * Before the deadline (CNTPCT < CVAL) it is an early tick, handled as the
+ * virtual timer's. Otherwise tick n is counted, and unless it is the last
+ * the deadline of tick n + 1 is programmed: for an even n + 1 by CVAL +=
+ * period (read back: the same value), for an odd one by TVAL = (that
+ * deadline - CNTPCT) as a signed 32-bit value (CVAL read back: within
+ * [CNTPCT before + TVAL, CNTPCT after + TVAL], and that is the deadline).
+ * Tick 1's is the TVAL write of mode_ptimer. A timer interrupt with the
+ * mode's timer off is stray: turned off again and counted.
+ */
+static void on_ptimer(struct irq_vcpu *c)
+{
+    ulong ctl = irq_ptimer_ctl();
+    uint64_t now = irq_pcounter();
+    if (!g_pt.on) {
+        irq_ptimer_set_ctl(0);
+        c->stray_timer++;
+        return;
+    }
+    uint64_t cval = g_pt.cval;
+    if (!(ctl & CNT_CTL_ISTATUS) && !g_pt.istatus_clear++) {
+        g_pt.clear_ctl = ctl;
+        g_pt.clear_now = now;
+        g_pt.clear_cval = cval;
+    }
+    if (now < cval) {
+        if (!g_pt.early++) {
+            g_pt.early_now = now;
+            g_pt.early_cval = cval;
+        }
+        if (g_pt.early >= EARLY_LIMIT) {
+            ptimer_stop();
+        }
+        return;
+    }
+    if (now - cval > g_pt.late_max) {
+        g_pt.late_max = now - cval;
+    }
+    uint32_t n = ++g_pt.ticks;
+    if (n >= TIMER_TICKS) {
+        g_pt.t_done = now;
+        ptimer_stop();
+        return;
+    }
+    uint64_t next = cval + g_pt.period;
+    if ((n + 1) % 2 == 0) {
+        irq_ptimer_set_cval(next);
+        uint64_t got = irq_ptimer_cval();
+        if (got != next && !g_pt.cval_bad++) {
+            g_pt.cval_bad_tick = n + 1;
+            g_pt.cval_want = next;
+            g_pt.cval_got = got;
+        }
+        g_pt.cval = next;
+    } else {
+        uint64_t before = irq_pcounter();
+        int32_t tval = (int32_t)(uint32_t)(next - before);
+        irq_ptimer_set_tval(tval);
+        uint64_t got = irq_ptimer_cval();
+        uint64_t after = irq_pcounter();
+        uint64_t lo = before + (uint64_t)(int64_t)tval, hi = after + (uint64_t)(int64_t)tval;
+        if ((got < lo || got > hi) && !g_pt.tval_bad++) {
+            g_pt.tval_bad_tick = n + 1;
+            g_pt.tval_lo = lo;
+            g_pt.tval_hi = hi;
+            g_pt.tval_got = got;
+        }
+        g_pt.cval = got;
+    }
+    ptimer_check_istatus(n + 1);
+}
+
 /* ---- the IRQ handler ---- */
 
 static void unexpected(struct irq_vcpu *c, uint32_t intid)
@@ -598,6 +747,8 @@ void irq_handle(void)
         c->taken++;
         if (intid == INTID_VTIMER) {
             on_timer(c);
+        } else if (intid == INTID_PTIMER && cpu == 0 && g_mode == MODE_PTIMER) {
+            on_ptimer(c);
         } else if (intid == SGI_PING && cpu != 0 && g_mode == MODE_IPI) {
             on_ping(c, cpu, iar);
         } else if (intid == SGI_PONG && cpu == 0 && g_mode == MODE_IPI) {
@@ -725,6 +876,102 @@ static void mode_timer(void)
     con_line("timer: %u ticks in %u ms", (ulong)ticks, ticks_to_ms(c->t_done - c->t_start));
     con_line("timer: cntfrq %u Hz, period %u ticks, latest tick %u us after its cval", (ulong)g_freq,
              (ulong)g_period, ticks_to_us(c->late_max));
+    report_early(0);
+}
+
+/* ---- ptimer ---- */
+
+/*
+ * Like timer, with the EL1 physical timer and CNTPCT. First, with IRQs
+ * masked and CTL = ENABLE | IMASK (TVAL reads UNKNOWN while ENABLE is 0),
+ * TVAL = period: TVAL must read back in (0, period], CVAL within
+ * [CNTPCT + period - period / 4, CNTPCT + period] (CNTPCT read after it),
+ * ISTATUS 0 and CTL as written. That CVAL is tick 1's deadline (armed by
+ * CTL = ENABLE); the handler does the rest. The wait is bounded by vCPU
+ * 0's virtual timer as a 30 s watchdog and by CNTVCT: neither depends on
+ * the physical timer, so one that stops ticking cannot leave the WFI
+ * waiting for ever.
+ */
+static void mode_ptimer(void)
+{
+    uint64_t period = g_period;
+    g_pt.on = 0;
+    g_pt.period = period;
+    g_pt.ticks = 0;
+    g_pt.t_done = 0;
+
+    irq_ptimer_set_ctl(CNT_CTL_ENABLE | CNT_CTL_IMASK);
+    /* The counter is read around the write, so the check holds however long
+       the traps take (a loaded host can stretch them past any slack). */
+    uint64_t before = irq_pcounter();
+    irq_ptimer_set_tval((int32_t)period);
+    int32_t tval = irq_ptimer_tval();
+    uint64_t after_tval = irq_pcounter();
+    uint64_t cval = irq_ptimer_cval();
+    uint64_t now = irq_pcounter();
+    ulong ctl = irq_ptimer_ctl();
+    uint64_t now2 = irq_pcounter();
+    if ((ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) != (CNT_CTL_ENABLE | CNT_CTL_IMASK)) {
+        con_fail("ptimer: cntp_ctl reads %x after writing ENABLE | IMASK", ctl);
+    }
+    /* TVAL counts down from the write: at most period, and at least period
+       minus the ticks that passed between the write and the read. */
+    if ((int64_t)tval > (int64_t)period || (int64_t)tval < (int64_t)period - (int64_t)(after_tval - before)) {
+        con_fail("ptimer: cntp_tval reads %x after writing %x (want %x..%x)", (ulong)(uint32_t)tval, (ulong)period,
+                 (ulong)(period - (after_tval - before)), (ulong)period);
+    }
+    int cval_ok = cval <= now + period && cval >= before + period;
+    if (!cval_ok) {
+        con_fail("ptimer: cntp_cval %x after writing cntp_tval %x, cntpct then %x (want %x..%x)", (ulong)cval,
+                 (ulong)period, (ulong)now, (ulong)(before + period), (ulong)(now + period));
+        cval = irq_pcounter() + period; /* go on with a deadline set by CVAL */
+        irq_ptimer_set_cval(cval);
+    }
+    if ((ctl & CNT_CTL_ISTATUS) && now2 < cval) {
+        con_fail("ptimer: cntp_ctl.ISTATUS reads 1 at cntpct %x, before cval %x", (ulong)now2, (ulong)cval);
+    }
+
+    g_pt.cval = cval;
+    g_pt.t_start = cval - period;
+    g_pt.on = 1;
+    irq_ptimer_set_ctl(CNT_CTL_ENABLE);
+    struct irq_vcpu *c0 = &g_vcpu[0];
+    timer_start(c0, TM_WATCHDOG, seconds(30), 0);
+    wait_irq(&g_pt.ticks, TIMER_TICKS, irq_counter() + seconds(30));
+    irq_disable();
+    uint32_t ticks = g_pt.ticks;
+    ctl = irq_ptimer_ctl();
+    ptimer_stop();
+    timer_stop(c0);
+    if (ticks < TIMER_TICKS) {
+        con_fail("ptimer: %u ticks in 30 s, want %u (cntp_ctl %x)", (ulong)ticks, (ulong)TIMER_TICKS, ctl);
+    } else {
+        con_line("ptimer: %u ticks in %u ms", (ulong)ticks, ticks_to_ms(g_pt.t_done - g_pt.t_start));
+        con_line("ptimer: latest tick %u us after its deadline", ticks_to_us(g_pt.late_max));
+    }
+    if (g_pt.early) {
+        con_fail("ptimer: took %u timer interrupts before the deadline (first: cntpct %x < cval %x)",
+                 (ulong)g_pt.early, (ulong)g_pt.early_now, (ulong)g_pt.early_cval);
+    }
+    if (g_pt.istatus_clear) {
+        con_fail("ptimer: cntp_ctl.ISTATUS read 0 in %u timer interrupts (first: cntp_ctl %x, cntpct %x, cval %x)",
+                 (ulong)g_pt.istatus_clear, g_pt.clear_ctl, (ulong)g_pt.clear_now, (ulong)g_pt.clear_cval);
+    }
+    if (g_pt.istatus_set) {
+        con_fail("ptimer: cntp_ctl.ISTATUS read 1 before %u deadlines just programmed (first: tick %u, cntpct %x < "
+                 "cval %x)",
+                 (ulong)g_pt.istatus_set, (ulong)g_pt.set_tick, (ulong)g_pt.set_now, (ulong)g_pt.set_cval);
+    }
+    if (g_pt.cval_bad) {
+        con_fail("ptimer: cntp_cval read back wrong %u times (first: tick %u, wrote %x, read %x)",
+                 (ulong)g_pt.cval_bad, (ulong)g_pt.cval_bad_tick, (ulong)g_pt.cval_want, (ulong)g_pt.cval_got);
+    }
+    if (g_pt.tval_bad) {
+        con_fail("ptimer: cntp_cval after a cntp_tval write out of range %u times (first: tick %u, read %x, want "
+                 "%x..%x)",
+                 (ulong)g_pt.tval_bad, (ulong)g_pt.tval_bad_tick, (ulong)g_pt.tval_got, (ulong)g_pt.tval_lo,
+                 (ulong)g_pt.tval_hi);
+    }
     report_early(0);
 }
 
@@ -986,11 +1233,12 @@ static unsigned parse_mode(ulong dtb, const char **name)
     }
     unsigned mode = MODE_NONE, found = 0;
     found += try_mode(args, len, "timer", MODE_TIMER, &mode, name);
+    found += try_mode(args, len, "ptimer", MODE_PTIMER, &mode, name);
     found += try_mode(args, len, "ipi", MODE_IPI, &mode, name);
     found += try_mode(args, len, "uart", MODE_UART, &mode, name);
     found += try_mode(args, len, "spin", MODE_SPIN, &mode, name);
     if (!found) {
-        con_fail("bootargs: no mode (want one of: timer ipi uart spin)");
+        con_fail("bootargs: no mode (want one of: timer ptimer ipi uart spin)");
     } else if (found > 1) {
         con_fail("bootargs: %u modes given, running the first (%s)", (ulong)found, *name);
     }
@@ -1077,6 +1325,7 @@ void irq_main(void)
     unsigned failures = g_failures;
     switch (g_mode) {
     case MODE_TIMER: mode_timer(); break;
+    case MODE_PTIMER: mode_ptimer(); break;
     case MODE_IPI: mode_ipi(); break;
     case MODE_UART: mode_uart(); break;
     case MODE_SPIN: mode_spin(); break;
@@ -1087,6 +1336,7 @@ void irq_main(void)
     if (g_failures == failures) {
         switch (g_mode) {
         case MODE_TIMER: con_line("TIMER OK"); break;
+        case MODE_PTIMER: con_line("PTIMER OK"); break;
         case MODE_IPI: con_line("IPI OK"); break;
         case MODE_UART: con_line("UART OK"); break;
         case MODE_SPIN: con_line("SPIN OK %u vcpus", (ulong)g_ncpus); break;
