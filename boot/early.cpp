@@ -15,6 +15,7 @@
 #include "core/console.hpp"
 #include "core/log.hpp"
 #include "core/machine.hpp"
+#include "core/ns16550.hpp"
 #include "core/panic.hpp"
 #include "core/percpu.hpp"
 #include "core/pl011.hpp"
@@ -52,7 +53,10 @@ core::MachineInfo g_machine;
 fdt::Blob g_blob;
 mm::HypMap g_hyp_map;
 alignas(mm::HypTableMemory) u8 g_table_memory_storage[sizeof(mm::HypTableMemory)];
-alignas(core::Pl011) u8 g_uart_storage[sizeof(core::Pl011)];
+// The console driver, constructed in place once the DTB says which.
+constexpr usize kUartStorageSize =
+    sizeof(core::Pl011) > sizeof(core::Ns16550) ? sizeof(core::Pl011) : sizeof(core::Ns16550);
+alignas(core::Pl011) alignas(core::Ns16550) u8 g_uart_storage[kUartStorageSize];
 
 // The Linux arm64 boot protocol caps the DTB at 2 MiB.
 constexpr u64 kMaxDtbSize = 2 * kMiB;
@@ -74,20 +78,35 @@ Result<fdt::Blob> open_dtb(u64 dtb) {
 }
 
 // The console from /chosen/stdout-path, if it is a UART setwise drives.
-// Returns its register block so the caller can map it.
+// Returns its register block so the caller can map it. A node that cannot
+// be driven (say reg-io-width 2) leaves setwise without a console rather
+// than with a guess; the error logged then reaches no one today (there is
+// no other output), but says why should the log ever gain one.
 Result<PaRange> console_init(const core::MachineInfo& m) {
-    if (!m.console || !m.console->reg) return Status::not_found;
-    const PaRange regs = *m.console->reg;
-    switch (core::uart_kind_for(
-        std::string_view(reinterpret_cast<const char*>(m.console->compatible.raw().data()),
-                         m.console->compatible.raw().size()))) {
+    if (!m.console) return Status::not_found;
+    const core::ConsoleNode& node = *m.console;
+    const core::UartChoice choice = core::choose_uart(node);
+    switch (choice.kind) {
     case core::UartKind::pl011: {
-        auto* uart = new (g_uart_storage) core::Pl011(Va(regs.base.raw()));
+        auto* uart = new (g_uart_storage) core::Pl011(Va(node.reg->base.raw()));
         uart->init();
         core::console().attach(uart);
-        return regs;
+        return *node.reg;
     }
-    case core::UartKind::none: return Status::unsupported;
+    case core::UartKind::ns16550: {
+        auto* uart = new (g_uart_storage) core::Ns16550(Va(node.reg->base.raw()), choice.ns16550);
+        uart->init();
+        core::console().attach(uart);
+        if (!uart->line_control_set()) {
+            core::log::warning("console {}: the DesignWare UART stayed busy; its line control (LCR) is "
+                               "firmware's, not 8N1", node.path);
+        }
+        return *node.reg;
+    }
+    case core::UartKind::none:
+        core::log::error("console {}: {} (reg-shift {}, reg-io-width {}): no console", node.path, choice.problem,
+                         node.reg_shift, node.reg_io_width);
+        return Status::unsupported;
     }
     return Status::unsupported;
 }

@@ -1,5 +1,8 @@
 #include "core/console.hpp"
 
+#include <span>
+
+#include "core/machine.hpp"
 #include "core/percpu.hpp"
 
 namespace setwise::core {
@@ -24,7 +27,36 @@ Console& console() { return g_console; }
 UartKind uart_kind_for(std::string_view compatible_list) {
     if (list_contains(compatible_list, "arm,pl011") || list_contains(compatible_list, "arm,sbsa-uart"))
         return UartKind::pl011;
+    // Bindings serial/8250.yaml and serial/snps-dw-apb-uart.yaml; SoC
+    // specific compatibles list one of these as their fallback.
+    if (list_contains(compatible_list, "ns16550a") || list_contains(compatible_list, "ns16550") ||
+        list_contains(compatible_list, "ns8250") || list_contains(compatible_list, "snps,dw-apb-uart"))
+        return UartKind::ns16550;
     return UartKind::none;
+}
+
+UartChoice choose_uart(const ConsoleNode& node) {
+    UartChoice choice;
+    const std::span<const u8> raw = node.compatible.raw();
+    const std::string_view compatible(reinterpret_cast<const char*>(raw.data()), raw.size());
+    const UartKind kind = uart_kind_for(compatible);
+    if (kind == UartKind::none) {
+        choice.problem = "no driver for its compatible";
+        return choice;
+    }
+    if (!node.reg || node.reg->size == 0) {
+        choice.problem = "it has no `reg`";
+        return choice;
+    }
+    if (kind == UartKind::ns16550) {
+        const Ns16550Config config{node.reg_shift, node.reg_io_width,
+                                   list_contains(compatible, "snps,dw-apb-uart")};
+        choice.problem = Ns16550::layout_problem(config, node.reg->base.raw(), node.reg->size);
+        if (!choice.problem.empty()) return choice;
+        choice.ns16550 = config;
+    }
+    choice.kind = kind;
+    return choice;
 }
 
 void Console::emit(std::string_view s) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/format.hpp"
+#include "core/ns16550.hpp"
 #include "core/uart.hpp"
 #include "setwise/spinlock.hpp"
 
@@ -51,8 +52,23 @@ private:
 
 Console& console();
 
-// Which driver fits a console node's compatible list ("arm,pl011").
-enum class UartKind : u8 { none, pl011 };
+// Which driver fits a console node's compatible list (a DT string list):
+// "arm,pl011" or "arm,sbsa-uart" for the PL011; "ns16550a", "ns16550",
+// "ns8250" or "snps,dw-apb-uart" for the 16550.
+enum class UartKind : u8 { none, pl011, ns16550 };
 UartKind uart_kind_for(std::string_view compatible_list);
+
+struct ConsoleNode;
+
+// The driver and its layout for the /chosen/stdout-path node.
+struct UartChoice {
+    UartKind kind = UartKind::none;
+    Ns16550Config ns16550{}; // kind ns16550: reg-shift, reg-io-width, DesignWare
+    // kind none: why the node cannot be the console (no driver for its
+    // compatible, no `reg`, or a 16550 layout setwise cannot drive, see
+    // Ns16550::layout_problem), for the boot to report.
+    std::string_view problem;
+};
+UartChoice choose_uart(const ConsoleNode& node);
 
 } // namespace setwise::core

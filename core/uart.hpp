@@ -1,5 +1,6 @@
-// A console UART driver: polled output and input. PL011 now; an ns16550
-// driver slots in beside it (chosen from /chosen/stdout-path's compatible).
+// A console UART driver: polled output and input. The PL011 (core/pl011.hpp)
+// and the ns16550/8250 (core/ns16550.hpp), chosen from /chosen/stdout-path's
+// compatible (core::choose_uart, docs/consoles.md).
 #pragma once
 
 #include "setwise/types.hpp"

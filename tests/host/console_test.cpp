@@ -1,6 +1,7 @@
 // core/console and core/pl011: the console's newline translation, formatted
 // output, the Hold that keeps a multi-line report together across CPUs
-// (host threads with their own PerCpu), the DT compatible match, and the
+// (host threads with their own PerCpu), the DT compatible match and the
+// choice of driver and 16550 layout for a stdout-path node, and the
 // PL011 driver against a fake register file (ARM DDI 0183G, 3.2/3.3: DR at
 // 0x000, FR at 0x018 with TXFF bit 5, RXFE bit 4, BUSY bit 3; CR at 0x030
 // with UARTEN bit 0, TXE bit 8, RXE bit 9).
@@ -14,10 +15,13 @@
 #include <cstdlib>
 #include <future>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 
+#include "core/machine.hpp"
 #include "core/pl011.hpp"
 #include "core/percpu.hpp"
 
@@ -166,11 +170,110 @@ TEST(Console, UartKindFromCompatible) {
     EXPECT_EQ(uart_kind_for("arm,primecell\0arm,pl011\0"sv), UartKind::pl011);
     EXPECT_EQ(uart_kind_for("arm,sbsa-uart\0"sv), UartKind::pl011);
     EXPECT_EQ(uart_kind_for("arm,pl011"sv), UartKind::pl011); // no trailing NUL
-    EXPECT_EQ(uart_kind_for("ns16550a\0"sv), UartKind::none);
+    EXPECT_EQ(uart_kind_for("ns16550b\0"sv), UartKind::none);
     EXPECT_EQ(uart_kind_for("arm,pl0111\0"sv), UartKind::none);
     EXPECT_EQ(uart_kind_for("arm,pl01\0"sv), UartKind::none);
     EXPECT_EQ(uart_kind_for("xarm,pl011\0"sv), UartKind::none);
     EXPECT_EQ(uart_kind_for(""sv), UartKind::none);
+}
+
+TEST(Console, UartKindNs16550Compatibles) {
+    EXPECT_EQ(uart_kind_for("ns16550a\0"sv), UartKind::ns16550);
+    EXPECT_EQ(uart_kind_for("ns16550\0"sv), UartKind::ns16550);
+    EXPECT_EQ(uart_kind_for("ns8250\0"sv), UartKind::ns16550);
+    EXPECT_EQ(uart_kind_for("snps,dw-apb-uart\0"sv), UartKind::ns16550);
+    // SoC compatibles with the generic one as fallback.
+    EXPECT_EQ(uart_kind_for("rockchip,rk3399-uart\0snps,dw-apb-uart\0"sv), UartKind::ns16550);
+    EXPECT_EQ(uart_kind_for("ti,da830-uart\0ns16550a\0"sv), UartKind::ns16550);
+    EXPECT_EQ(uart_kind_for("ns16550a"sv), UartKind::ns16550); // no trailing NUL
+    // Near misses.
+    EXPECT_EQ(uart_kind_for("ns16550a0\0"sv), UartKind::none);
+    EXPECT_EQ(uart_kind_for("ns1655\0"sv), UartKind::none);
+    EXPECT_EQ(uart_kind_for("ns16450\0"sv), UartKind::none);
+    EXPECT_EQ(uart_kind_for("snps,dw-apb-uart-x\0"sv), UartKind::none);
+    EXPECT_EQ(uart_kind_for("NS16550A\0"sv), UartKind::none);
+    EXPECT_EQ(uart_kind_for("brcm,bcm2835-aux-uart\0"sv), UartKind::none);
+    // A list naming both: the PL011 wins.
+    EXPECT_EQ(uart_kind_for("ns16550a\0arm,pl011\0"sv), UartKind::pl011);
+}
+
+// A stdout-path node as core/machine describes it.
+struct NodeSpec {
+    std::string_view compatible; // NUL-separated list
+    std::optional<PaRange> reg;
+    u32 reg_shift = 0;
+    u32 reg_io_width = 1;
+};
+
+ConsoleNode console_node(const NodeSpec& spec) {
+    ConsoleNode n;
+    n.compatible = fdt::StringList(
+        std::span<const u8>(reinterpret_cast<const u8*>(spec.compatible.data()), spec.compatible.size()));
+    n.reg = spec.reg;
+    n.reg_shift = spec.reg_shift;
+    n.reg_io_width = spec.reg_io_width;
+    n.path = "serial0";
+    return n;
+}
+
+constexpr PaRange kUartRegs{Pa(0x10000000), 0x100};
+
+TEST(Console, ChooseUartPl011) {
+    const UartChoice c = choose_uart(console_node({"arm,pl011\0arm,primecell\0"sv, PaRange{Pa(0x9000000), 0x1000}}));
+    EXPECT_EQ(c.kind, UartKind::pl011);
+    EXPECT_EQ(c.problem, "");
+}
+
+TEST(Console, ChooseUartNs16550Defaults) {
+    const UartChoice c = choose_uart(console_node({"ns16550a\0"sv, kUartRegs}));
+    ASSERT_EQ(c.kind, UartKind::ns16550) << c.problem;
+    EXPECT_EQ(c.ns16550.reg_shift, 0u);
+    EXPECT_EQ(c.ns16550.reg_io_width, 1u);
+    EXPECT_FALSE(c.ns16550.dw_apb);
+    EXPECT_EQ(c.problem, "");
+    for (std::string_view compatible : {"ns16550\0"sv, "ns8250\0"sv}) {
+        const UartChoice d = choose_uart(console_node({compatible, kUartRegs}));
+        EXPECT_EQ(d.kind, UartKind::ns16550);
+        EXPECT_FALSE(d.ns16550.dw_apb);
+    }
+}
+
+TEST(Console, ChooseUartDesignWare) {
+    const UartChoice c = choose_uart(
+        console_node({"rockchip,rk3399-uart\0snps,dw-apb-uart\0"sv, PaRange{Pa(0xff1a0000), 0x100}, 2, 4}));
+    ASSERT_EQ(c.kind, UartKind::ns16550) << c.problem;
+    EXPECT_EQ(c.ns16550.reg_shift, 2u);
+    EXPECT_EQ(c.ns16550.reg_io_width, 4u);
+    EXPECT_TRUE(c.ns16550.dw_apb);
+    // Byte accesses four bytes apart (reg-io-width absent) are fine too.
+    const UartChoice b = choose_uart(console_node({"snps,dw-apb-uart\0"sv, PaRange{Pa(0x1c28000), 0x400}, 2, 1}));
+    ASSERT_EQ(b.kind, UartKind::ns16550) << b.problem;
+    EXPECT_EQ(b.ns16550.reg_io_width, 1u);
+    EXPECT_TRUE(b.ns16550.dw_apb);
+}
+
+TEST(Console, ChooseUartRefusesWhatItCannotDrive) {
+    auto refused = [](const NodeSpec& spec) {
+        const UartChoice c = choose_uart(console_node(spec));
+        EXPECT_EQ(c.kind, UartKind::none);
+        return std::string(c.problem);
+    };
+    EXPECT_EQ(refused({"ns16550a\0"sv, kUartRegs, 0, 2}), "reg-io-width must be 1 or 4");
+    EXPECT_EQ(refused({"snps,dw-apb-uart\0"sv, kUartRegs, 2, 8}), "reg-io-width must be 1 or 4");
+    EXPECT_EQ(refused({"ns16550a\0"sv, kUartRegs, 0, 4}),
+              "reg-io-width is wider than the register stride (1 << reg-shift)");
+    EXPECT_EQ(refused({"ns16550a\0"sv, kUartRegs, 40, 1}), "reg-shift must be at most 8");
+    EXPECT_EQ(refused({"snps,dw-apb-uart\0"sv, PaRange{Pa(0x10000000), 0x20}, 2, 4}),
+              "reg is too small to reach USR");
+    EXPECT_EQ(refused({"ns16550a\0"sv, PaRange{Pa(0x10000002), 0x100}, 2, 4}),
+              "the register base is not aligned to reg-io-width");
+    EXPECT_EQ(refused({"ns16550a\0"sv, std::nullopt}), "it has no `reg`");
+    EXPECT_EQ(refused({"arm,pl011\0"sv, std::nullopt}), "it has no `reg`");
+    EXPECT_EQ(refused({"ns16550a\0"sv, PaRange{Pa(0x10000000), 0}}), "it has no `reg`");
+    EXPECT_EQ(refused({"cdns,uart-r1p12\0"sv, kUartRegs}), "no driver for its compatible");
+    EXPECT_EQ(refused({""sv, kUartRegs}), "no driver for its compatible");
+    // The PL011 has no reg-shift or reg-io-width of its own to check.
+    EXPECT_EQ(choose_uart(console_node({"arm,pl011\0"sv, kUartRegs, 0, 2})).kind, UartKind::pl011);
 }
 
 // ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 // CPUs, GIC, timer and PSCI variants, capacity limits and malformed input.
 #include "core/machine.hpp"
 
+#include "core/console.hpp"
 #include "fdt_builder.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -363,6 +365,80 @@ TEST(MachineConsole, UnresolvableIsReportedNotFatal) {
     auto no_chosen = describe(tree([](Builder&) {}));
     EXPECT_EQ(no_chosen->status, Status::ok);
     EXPECT_FALSE(no_chosen->info.console.has_value());
+}
+
+// The driver choice (core/console) for what describe_machine() read: each
+// 16550 compatible, and a reg-io-width the driver refuses.
+std::vector<u8> uart_tree(std::initializer_list<std::string_view> compatible, std::initializer_list<u32> reg,
+                          std::optional<u32> shift, std::optional<u32> width) {
+    return tree([&](Builder& b) {
+        b.begin("chosen").str("stdout-path", "/soc/serial@10000000:115200n8").end();
+        b.begin("soc").cells("#address-cells", {1}).cells("#size-cells", {1}).empty("ranges");
+        b.begin("serial@10000000").strs("compatible", compatible).cells("reg", reg);
+        if (shift) b.cells("reg-shift", {*shift});
+        if (width) b.cells("reg-io-width", {*width});
+        b.end().end();
+    });
+}
+
+TEST(MachineConsole, Ns16550ChosenFromStdoutPath) {
+    for (std::string_view compatible : {"ns16550a", "ns16550", "ns8250"}) {
+        auto d = describe(uart_tree({compatible}, {0x10000000, 0x100}, std::nullopt, std::nullopt));
+        ASSERT_EQ(d->status, Status::ok);
+        ASSERT_TRUE(d->info.console.has_value()) << compatible;
+        EXPECT_EQ(d->info.console->reg_shift, 0u);
+        EXPECT_EQ(d->info.console->reg_io_width, 1u);
+        const UartChoice c = choose_uart(*d->info.console);
+        EXPECT_EQ(c.kind, UartKind::ns16550) << compatible << ": " << c.problem;
+        EXPECT_EQ(c.ns16550.reg_shift, 0u);
+        EXPECT_EQ(c.ns16550.reg_io_width, 1u);
+        EXPECT_FALSE(c.ns16550.dw_apb);
+    }
+    // The Allwinner-style node of console_tree(), behind soc's ranges.
+    auto dw = describe(console_tree("stdout-path", "serial0:115200n8"));
+    ASSERT_TRUE(dw->info.console.has_value());
+    const UartChoice c = choose_uart(*dw->info.console);
+    ASSERT_EQ(c.kind, UartKind::ns16550) << c.problem;
+    EXPECT_EQ(c.ns16550.reg_shift, 2u);
+    EXPECT_EQ(c.ns16550.reg_io_width, 4u);
+    EXPECT_TRUE(c.ns16550.dw_apb);
+    // QEMU's PL011 stays the PL011.
+    auto pl011 = describe(console_tree("stdout-path", "serial1"));
+    ASSERT_TRUE(pl011->info.console.has_value());
+    EXPECT_EQ(choose_uart(*pl011->info.console).kind, UartKind::pl011);
+}
+
+TEST(MachineConsole, Ns16550BadRegIoWidthIsNoConsoleNotAnError) {
+    auto d = describe(uart_tree({"vendor,soc-uart", "snps,dw-apb-uart"}, {0x10000000, 0x100}, 2, 2));
+    // The machine description keeps what the DT says...
+    ASSERT_EQ(d->status, Status::ok);
+    ASSERT_TRUE(d->info.console.has_value());
+    EXPECT_EQ(d->info.console->reg_io_width, 2u);
+    EXPECT_EQ(d->info.console->options, "115200n8");
+    // ...and the console refuses it with a reason.
+    const UartChoice c = choose_uart(*d->info.console);
+    EXPECT_EQ(c.kind, UartKind::none);
+    EXPECT_EQ(c.problem, "reg-io-width must be 1 or 4");
+
+    auto narrow = describe(uart_tree({"ns16550a"}, {0x10000000, 0x100}, std::nullopt, 4));
+    ASSERT_TRUE(narrow->info.console.has_value());
+    EXPECT_EQ(choose_uart(*narrow->info.console).problem,
+              "reg-io-width is wider than the register stride (1 << reg-shift)");
+
+    auto small = describe(uart_tree({"snps,dw-apb-uart"}, {0x10000000, 0x20}, 2, 4));
+    ASSERT_TRUE(small->info.console.has_value());
+    EXPECT_EQ(choose_uart(*small->info.console).problem, "reg is too small to reach USR");
+
+    // A malformed reg-io-width (not one cell) makes the console unusable
+    // already in the machine description; the rest is described.
+    auto bad = describe(tree([](Builder& b) {
+        b.begin("chosen").str("stdout-path", "/serial@10000000").end();
+        b.begin("serial@10000000").str("compatible", "ns16550a").cells("reg", {0, 0x10000000, 0, 0x100});
+        b.prop("reg-io-width", {4}).end();
+    }));
+    EXPECT_EQ(bad->status, Status::ok);
+    EXPECT_FALSE(bad->info.console.has_value());
+    EXPECT_EQ(bad->info.console_status, Status::invalid_argument);
 }
 
 TEST(MachineConsole, MalformedBootargsIsAnError) {
