@@ -36,3 +36,7 @@ SETWISE_TEST_PACKAGES=(g++ googletest libgtest-dev clang libclang-rt-14-dev)
 # What tools/linux-guests needs to build the Linux guests' initramfs (apt,
 # dpkg-deb, tar and gzip are part of every Debian system).
 SETWISE_LINUX_GUEST_PACKAGES=(cpio)
+# What booting through U-Boot needs (tools/mkbootscr, tools/run --uboot, the
+# uboot_* QEMU tests): mkimage, QEMU's U-Boot build (u-boot.bin for
+# qemu_arm64), and the FAT tools that build the boot disk without root.
+SETWISE_UBOOT_PACKAGES=(u-boot-tools u-boot-qemu mtools dosfstools)
