@@ -69,6 +69,28 @@ add_uboot_test(NAME uboot_linux32 TIMEOUT 240
            "linux32: ended \\(power off\\)"
     FINISH "all domains have ended: powering off")
 
+# The Image header with flags bit 3 clear (a copy of setwise.bin): booti
+# will not leave such an image where it is loaded, so mkbootscr puts it at
+# RAM base + text_offset (0x40000000) and the DTB after it; setwise must run
+# there as well as at 0x40200000.
+set(real_qemu ${QEMU_AARCH64})
+set(QEMU_AARCH64 ${UBOOT_CHAIN})
+add_qemu_test(NAME uboot_a64_guest_fixed_image TIMEOUT 150 NO_DEFAULT_FAIL
+    REJECT "PANIC" "unexpected exception on CPU" "SCRIPT FAILED" "boot.scr stopped" "setwise\\) error:"
+           "GUEST [-a-z0-9]+: FAIL"
+    EXPECT "Image flags 0xa -> 0x2"
+           "Found U-Boot script /boot.scr"
+           "setwise: booti 0x40000000 - 0x40200000"
+           "setwise ${SETWISE_VERSION} .* entered at EL2, image at 0x40000000, DTB at 0x40200000"
+           "GUEST a64: cpu1 up"
+           "GUEST a64: done"
+    FINISH "all domains have ended: powering off"
+    QEMU --work ${QEMU_LOG_DIR}/uboot_a64_guest_fixed_image.d --qemu ${real_qemu} --fixed-image ${SETWISE_IMAGE}
+         ${UBOOT_BOARD} --append "loglvl=info"
+         --domain "name=guest,kernel=${SETWISE_IMAGE_DIR}/guest-a64.img,memory=64M,vcpus=2,vpl011"
+         -- ${UBOOT_MACHINE})
+set(QEMU_AARCH64 ${real_qemu})
+
 # tools/mkbootscr itself, without QEMU: the layout, the script's commands,
 # the disk, and an error for each kind of mistake (tests/qemu/mkbootscr_test.py).
 add_test(NAME tools.mkbootscr COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/mkbootscr_test.py)

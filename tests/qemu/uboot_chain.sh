@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # tests/qemu/uboot_chain.sh: boot setwise on QEMU through U-Boot, as on a board.
 #
-#   uboot_chain.sh --work DIR --qemu QEMU [tools/mkbootscr arguments] -- [QEMU arguments]
+#   uboot_chain.sh --work DIR --qemu QEMU [--fixed-image IMAGE] [tools/mkbootscr arguments] -- [QEMU arguments]
+#
+# --fixed-image IMAGE: boot a copy of the arm64 Image IMAGE whose header has
+# flags bit 3 clear ("must sit at RAM base + text_offset"), instead of the
+# --image given to mkbootscr: the case booti treats as not relocatable.
 #
 # Installs what it needs (tools/deps.sh, SETWISE_UBOOT_PACKAGES), runs
 # tools/mkbootscr with the given arguments plus `-o DIR --disk DIR/disk.img`
@@ -16,10 +20,12 @@ UBOOT_BIN=${SETWISE_UBOOT_BIN:-/usr/lib/u-boot/qemu_arm64/u-boot.bin}
 
 work=
 qemu=qemu-system-aarch64
+fixed=
 while [ $# -gt 0 ]; do
     case "$1" in
         --work) work=$2; shift 2 ;;
         --qemu) qemu=$2; shift 2 ;;
+        --fixed-image) fixed=$2; shift 2 ;;
         *) break ;;
     esac
 done
@@ -40,6 +46,19 @@ mkdir -p "$work"
 ) 9>"${TMPDIR:-/tmp}/setwise-uboot-deps.lock"
 [ -f "$UBOOT_BIN" ] || { echo "uboot_chain.sh: $UBOOT_BIN missing (package u-boot-qemu)" >&2; exit 1; }
 
+if [ -n "$fixed" ]; then
+    # The arm64 Image header's flags are the u64 at offset 0x18 (Linux's
+    # Documentation/arm64/booting.rst); bit 3 set: "anywhere 2 MiB-aligned".
+    python3 - "$fixed" "$work/setwise-fixed.bin" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+flags = struct.unpack_from("<Q", d, 0x18)[0]
+struct.pack_into("<Q", d, 0x18, flags & ~8)
+open(sys.argv[2], "wb").write(d)
+print("uboot_chain.sh: Image flags %#x -> %#x" % (flags, flags & ~8))
+PY
+    mk+=(--image "$work/setwise-fixed.bin")
+fi
 rm -f "$work/disk.img"
 "$ROOT/tools/mkbootscr" "${mk[@]}" -o "$work" --disk "$work/disk.img"
 echo "uboot_chain.sh: booting U-Boot ($UBOOT_BIN) with $work/disk.img"
