@@ -18,6 +18,8 @@ extern "C" [[noreturn]] void run_on_fresh_stack(setwise::u64 stack_top, void (*f
 
 namespace setwise::core {
 
+static_assert(vcpu::Domain::kMaxHostCpus == kMaxHostCpus, "a domain's per-CPU table covers every host CPU");
+
 using arm64::ExceptionFrame;
 using vcpu::Domain;
 using vcpu::DomainState;

@@ -80,12 +80,15 @@ public:
     void kick_vcpus(VcpuMask mask) {
         if (mask != 0 && kick != nullptr) kick(*this, mask);
     }
+    // The same, leaving out `self`: the vCPU doing the work refills its own
+    // list registers on its way back to the guest anyway.
+    void kick_others(const Vcpu& self, VcpuMask mask) { kick_vcpus(mask & ~(VcpuMask{1} << self.id())); }
     // CNTVOFF_EL2: the guest's virtual counter starts near 0 at its build.
     u64 cntvoff = 0;
     // The vCPU that last ran on each physical CPU (vcpu_load: another one
     // of this domain coming there first flushes that CPU's TLBs for the
     // VMID), and how often that happened.
-    static constexpr u32 kMaxHostCpus = 16;
+    static constexpr u32 kMaxHostCpus = 16; // core::kMaxHostCpus (checked there)
     Vcpu* last_ran[kMaxHostCpus]{};
     u64 local_flushes = 0;
     // Held across each PSCI call, so vCPU power states checked by the call

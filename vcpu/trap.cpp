@@ -150,6 +150,25 @@ TrapOutcome psci_call(Vcpu& v, ExceptionFrame& f) {
     return TrapOutcome::resume;
 }
 
+// One guest access to its vPL011, under the device lock; its interrupt line
+// follows (a read of DR may lower it, a write to IMSC raise it).
+u64 uart_access(Vcpu& v, u64 offset, unsigned size, bool write, u64 value) {
+    Domain& d = v.domain();
+    VcpuMask kick = 0;
+    u64 result = 0;
+    {
+        SpinLock::Guard g(d.device_lock);
+        if (write) {
+            d.uart->write(offset, size, static_cast<u32>(value));
+        } else {
+            result = d.uart->read(offset, size);
+        }
+        kick = uart_irq_update(d);
+    }
+    d.kick_others(v, kick);
+    return result;
+}
+
 // A stage-2 data abort: MMIO to an emulated device, or an access to nothing.
 TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     Domain& d = v.domain();
@@ -174,29 +193,13 @@ TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
         if (da.write) {
             const u64 value = guest_reg(f, da.srt);
             if (is_uart) {
-                VcpuMask kick = 0;
-                {
-                    SpinLock::Guard g(d.device_lock);
-                    d.uart->write(ipa - guest::kUartBase, da.access_bytes, static_cast<u32>(value));
-                    kick = uart_irq_update(d);
-                }
-                d.kick_vcpus(kick & ~(VcpuMask{1} << v.id()));
+                (void)uart_access(v, ipa - guest::kUartBase, da.access_bytes, true, value);
             } else {
                 vgic_write(v, ipa, da.access_bytes, value);
             }
         } else {
-            u64 value = 0;
-            if (is_uart) {
-                VcpuMask kick = 0;
-                {
-                    SpinLock::Guard g(d.device_lock);
-                    value = d.uart->read(ipa - guest::kUartBase, da.access_bytes);
-                    kick = uart_irq_update(d); // a read of DR may lower the receive interrupt
-                }
-                d.kick_vcpus(kick & ~(VcpuMask{1} << v.id()));
-            } else {
-                value = vgic_read(v, ipa, da.access_bytes);
-            }
+            u64 value = is_uart ? uart_access(v, ipa - guest::kUartBase, da.access_bytes, false, 0)
+                                : vgic_read(v, ipa, da.access_bytes);
             if (da.sign_extend && da.access_bytes < 8) {
                 const unsigned bits = da.access_bytes * 8;
                 const u64 sign = u64{1} << (bits - 1);

@@ -50,7 +50,7 @@ void set_timer_level(Vcpu& v, bool level, u32 intid = vgic::kVirtualTimerIntid) 
     Domain& d = v.domain();
     if (d.vgic == nullptr) return;
     const Result<VcpuMask> r = d.vgic->set_level(intid, v.id(), level);
-    if (r.ok()) d.kick_vcpus(r.value() & ~(VcpuMask{1} << v.id()));
+    if (r.ok()) d.kick_others(v, r.value());
 }
 
 void ptimer_update(Vcpu& v) {
@@ -260,9 +260,20 @@ void vgic_write(Vcpu& v, Ipa ipa, unsigned size, u64 value) {
     } else {
         kick = d.vgic_redist->write(ipa - guest::kGicV3RedistBase, size, value);
     }
-    // This vCPU's own list registers are filled on the way back anyway.
-    d.kick_vcpus(kick & ~(VcpuMask{1} << v.id()));
+    d.kick_others(v, kick);
 }
+
+namespace {
+
+// ICC_SGI1R_EL1 and friends, whichever form wrote them (v3 guests only).
+bool send_sgi(Vcpu& v, bool read, u64 value, SgiGroup group) {
+    Domain& d = v.domain();
+    if (read || d.vgic == nullptr || !v3(d)) return false;
+    d.kick_others(v, d.vgic->send_sgi_v3(v.id(), Sgi1r(value), group));
+    return true;
+}
+
+} // namespace
 
 bool vgic_sgi_sysreg(Vcpu& v, arm64::SysRegKey key, bool read, u64 value) {
     // IHI 0069H 12.2: ICC_SGI1R_EL1 (3,0,12,11,5), ICC_ASGI1R_EL1
@@ -271,21 +282,13 @@ bool vgic_sgi_sysreg(Vcpu& v, arm64::SysRegKey key, bool read, u64 value) {
     constexpr arm64::SysRegKey kAsgi1r = arm64::sysreg_key(3, 1, 12, 11, 6);
     constexpr arm64::SysRegKey kSgi0r = arm64::sysreg_key(3, 2, 12, 11, 7);
     if (key != kSgi1r && key != kAsgi1r && key != kSgi0r) return false;
-    Domain& d = v.domain();
-    if (read || d.vgic == nullptr || !v3(d)) return false;
-    const SgiGroup group = key == kSgi1r ? SgiGroup::group1 : SgiGroup::group0;
-    d.kick_vcpus(d.vgic->send_sgi_v3(v.id(), Sgi1r(value), group) & ~(VcpuMask{1} << v.id()));
-    return true;
+    return send_sgi(v, read, value, key == kSgi1r ? SgiGroup::group1 : SgiGroup::group0);
 }
 
 bool vgic_sgi_mcrr(Vcpu& v, unsigned opc1, unsigned crm, bool read, u64 value) {
     // MCRR p15, <opc1>, Rt, Rt2, c12: opc1 0 ICC_SGI1R, 1 ICC_ASGI1R, 2 ICC_SGI0R.
     if (crm != 12 || opc1 > 2) return false;
-    Domain& d = v.domain();
-    if (read || d.vgic == nullptr || !v3(d)) return false;
-    const SgiGroup group = opc1 == 0 ? SgiGroup::group1 : SgiGroup::group0;
-    d.kick_vcpus(d.vgic->send_sgi_v3(v.id(), Sgi1r(value), group) & ~(VcpuMask{1} << v.id()));
-    return true;
+    return send_sgi(v, read, value, opc1 == 0 ? SgiGroup::group1 : SgiGroup::group0);
 }
 
 VcpuMask uart_irq_update(Domain& d) {
