@@ -517,11 +517,12 @@ add_qemu_test(NAME setway_shutdown_in_batch VIRT TIMEOUT 120
          --domain "name=sw,kernel=${GUEST_DIR}/guest-sw-a64.img,memory=1G,vcpus=2,vpl011,sw-tracking=off,bootargs=shutdown-in-batch")
 
 # Preemption between flush chunks: one physical CPU shared by a domain that
-# flushes 1 GiB untracked (two batches of ~60 ms each under TCG) and one
-# whose virtual timer ticks every 10 ms. With 256 KiB chunks and 1 ms slices
-# the ticking guest's latest tick stays within a few ms of its deadline;
-# the control, with the flush in one unbounded chunk, shows the lateness
-# the chunks remove (at least the length of a batch).
+# flushes 1 GiB untracked over and over (the set/way guest's progress step:
+# batches of ~60 ms under TCG for several seconds, so they cover the whole
+# of the other domain's run) and one whose virtual timer ticks every 10 ms.
+# With 256 KiB chunks and 1 ms slices the ticking guest's latest tick stays
+# within a few ms of its deadline; the control, with each batch one
+# unbounded chunk, shows the lateness the chunks remove (a batch's length).
 foreach(variant chunked unbounded)
     if(variant STREQUAL "chunked")
         set(opts "loglvl=debug sched-slice=1000")
@@ -536,12 +537,13 @@ foreach(variant chunked unbounded)
         REJECT "GUEST [-a-z0-9]+: FAIL"
         EXPECT "sw: set/way batch 1 [^\n]*pages=262144 [^\n]*${chunks}"
                "\\(rt\\) GUEST irq-a64: TIMER OK"
+               "\\(sw\\) GUEST sw-a64: progress ok"
                "\\(sw\\) GUEST sw-a64: done"
         RANGE ${range}
         FINISH "all domains have ended: powering off"
         QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 1 --mem 2G --serial stdio --append ${opts}
              --domain "name=rt,kernel=${GUEST_DIR}/guest-irq-a64.img,memory=64M,vcpus=1,vpl011,bootargs=timer"
-             --domain "name=sw,kernel=${GUEST_DIR}/guest-sw-a64.img,memory=1G,vcpus=1,vpl011,sw-tracking=off")
+             --domain "name=sw,kernel=${GUEST_DIR}/guest-sw-a64.img,memory=1G,vcpus=2,vpl011,sw-tracking=off")
 endforeach()
 
 # The `s` debug key: with the focus moved to setwise (Ctrl-a three times),
