@@ -90,6 +90,21 @@ Record g_records[kMaxDomains];
 const MachineInfo* g_machine = nullptr;
 std::atomic<usize> g_live{0};
 
+// What the host had before the first domain was built: when the last one
+// has ended, every frame and heap block the domains took must be back.
+struct MemorySnapshot {
+    u64 free_frames = 0;
+    u64 heap_blocks = 0;
+    u64 heap_bytes = 0;
+};
+MemorySnapshot g_before_domains;
+
+MemorySnapshot memory_snapshot() {
+    heap().trim(); // cached empty slabs are not a leak
+    const mm::Heap::Stats h = heap().stats();
+    return MemorySnapshot{frames().free_frames(), h.live_allocations, h.bytes_in_use};
+}
+
 class LogDiagnostics final : public DomainDiagnosticSink {
 public:
     void report(const DomainDiagnostic& d) override {
@@ -287,6 +302,18 @@ void teardown(Record& r) {
 
 
 void power_off_machine() {
+    const MemorySnapshot now = memory_snapshot();
+    const MemorySnapshot& was = g_before_domains;
+    if (now.free_frames == was.free_frames && now.heap_blocks == was.heap_blocks &&
+        now.heap_bytes == was.heap_bytes) {
+        log::info("memory: all returned ({} KiB free, {} heap blocks live, as before the domains were built)",
+                  now.free_frames * kPageSize / kKiB, now.heap_blocks);
+    } else {
+        log::error("memory: not all returned: {} KiB free (before the domains: {} KiB), {} heap blocks of {} B live "
+                   "(before: {} of {} B)",
+                   now.free_frames * kPageSize / kKiB, was.free_frames * kPageSize / kKiB, now.heap_blocks,
+                   now.heap_bytes, was.heap_blocks, was.heap_bytes);
+    }
     log::info("all domains have ended: powering off");
     console().flush();
     (void)arm64::psci::call(arm64::psci::Conduit::smc, arm64::psci::kSystemOff);
@@ -478,6 +505,7 @@ usize start_domains(const fdt::Blob& blob, const MachineInfo& machine, const Opt
     if (list.empty()) return 0;
 
     usize started = 0;
+    g_before_domains = memory_snapshot();
     for (usize i = 0; i < list.size(); ++i) {
         Record& r = g_records[i];
         r = Record{};

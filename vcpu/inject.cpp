@@ -125,4 +125,13 @@ InjectOutput inject_aarch32(const InjectInput& in) {
     return out;
 }
 
+bool in_vector_table(bool aarch32, u64 vbar, u64 sctlr, u64 address) {
+    if (!aarch32) {
+        const u64 base = vbar & ~u64{0x7ff}; // VBAR_EL1[10:0] are RES0
+        return address - base < 0x800;
+    }
+    const u64 base = (sctlr & kSctlrV) != 0 ? 0xffff'0000 : (vbar & 0xffff'ffe0);
+    return (address & 0xffff'ffff) - base < 0x20 && address <= 0xffff'ffff;
+}
+
 } // namespace setwise::vcpu

@@ -60,6 +60,13 @@ struct InjectOutput {
 InjectOutput inject_aarch64(const InjectInput& in);
 InjectOutput inject_aarch32(const InjectInput& in);
 
+// Whether `address` (a virtual address) lies in the vCPU's exception vector
+// table: VBAR_EL1 + [0, 0x800) for AArch64; for AArch32 the eight words at
+// VBAR (bits [4:0] ignored), or at 0xffff0000 with SCTLR.V (high vectors).
+// An instruction abort there that setwise cannot resolve would be injected
+// at that same vector and fault again for ever: the domain has crashed.
+bool in_vector_table(bool aarch32, u64 vbar, u64 sctlr, u64 address);
+
 // AArch32 modes (CPSR.M).
 inline constexpr u32 kModeUsr = 0x10;
 inline constexpr u32 kModeFiq = 0x11;

@@ -319,6 +319,16 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
         const Ipa ipa = stage2_fault_ipa(SW_READ_SYSREG(hpfar_el2), f.far);
         if (arm64::InstrAbortIss(s.iss).fault().is_translation() && resolve_tracking_fault(v, ipa))
             return TrapOutcome::resume;
+        if (in_vector_table(v.aarch32(), SW_READ_SYSREG(vbar_el1), SW_READ_SYSREG(sctlr_el1), f.far)) {
+            // The abort would be taken at this same vector, which faults
+            // again: the guest can take no exception any more.
+            if (d.begin_shutdown(ShutdownReason::crash))
+                log::error("{}: vCPU{} cannot take exceptions: its vector at {:#x} (IPA {}) cannot be fetched: "
+                           "the domain crashed",
+                           d.name, v.id(), f.far, ipa);
+            v.state.store(VcpuState::stopped, std::memory_order_release);
+            return TrapOutcome::leave;
+        }
         if (d.injected_aborts.fetch_add(1, std::memory_order_relaxed) < kLogLimit)
             log::warning("{}: vCPU{} instruction fetch from {:#x} (nothing executable there): abort injected",
                          d.name, v.id(), f.far);
@@ -413,8 +423,9 @@ TrapOutcome handle_exception(Vcpu& v, ExceptionFrame& f, arm64::VectorKind kind)
     case arm64::VectorKind::lower64_serror:
     case arm64::VectorKind::lower32_serror: {
         Domain& d = v.domain();
-        log::error("{}: vCPU{} SError (ESR {:#x}) at pc {:#x}: the domain is ended", d.name, v.id(), f.esr, f.elr);
-        d.begin_shutdown(ShutdownReason::crash);
+        if (d.begin_shutdown(ShutdownReason::crash))
+            log::error("{}: vCPU{} SError (ESR {:#x}) at pc {:#x}: the domain crashed", d.name, v.id(), f.esr,
+                       f.elr);
         v.state.store(VcpuState::stopped, std::memory_order_release);
         return TrapOutcome::leave;
     }

@@ -130,3 +130,34 @@ TEST(InjectAarch32, BigEndianEntryFromSctlrEe) {
     in.sctlr = u64{1} << 25;
     EXPECT_EQ(inject_aarch32(in).pstate, 0x13u - 0x13u + 0x17u + 0x80u + 0x100u + 0x200u);
 }
+
+// The vector table an injected exception would be taken at: an instruction
+// abort inside it cannot be injected (vcpu/trap.cpp ends the domain).
+TEST(VectorTable, Aarch64CoversTheWhole2KiBFromVbar) {
+    constexpr u64 vbar = 0x4008'0800;
+    EXPECT_TRUE(in_vector_table(false, vbar, 0, vbar));
+    EXPECT_TRUE(in_vector_table(false, vbar, 0, vbar + 0x200));
+    EXPECT_TRUE(in_vector_table(false, vbar, 0, vbar + 0x7fc));
+    EXPECT_FALSE(in_vector_table(false, vbar, 0, vbar + 0x800));
+    EXPECT_FALSE(in_vector_table(false, vbar, 0, vbar - 4));
+    // VBAR_EL1[10:0] are RES0: a value with them set names the same table.
+    EXPECT_TRUE(in_vector_table(false, vbar | 0x7ff, 0, vbar + 0x400));
+    // A table at the top of the address space does not wrap round to 0.
+    EXPECT_FALSE(in_vector_table(false, ~u64{0x7ff}, 0, 0x100));
+    EXPECT_TRUE(in_vector_table(false, ~u64{0x7ff}, 0, ~u64{0x7ff} + 0x600));
+}
+
+TEST(VectorTable, Aarch32IsEightWordsAtVbarOrHighVectors) {
+    constexpr u64 vbar = 0x4200'0020;
+    EXPECT_TRUE(in_vector_table(true, vbar, 0, vbar + 0x04));  // undefined instruction
+    EXPECT_TRUE(in_vector_table(true, vbar, 0, vbar + 0x1c));  // FIQ
+    EXPECT_FALSE(in_vector_table(true, vbar, 0, vbar + 0x20));
+    EXPECT_FALSE(in_vector_table(true, vbar, 0, vbar - 4));
+    EXPECT_TRUE(in_vector_table(true, vbar | 0x1f, 0, vbar + 0x10)); // VBAR[4:0] ignored
+    // SCTLR.V: the vectors are at 0xffff0000 whatever VBAR says.
+    constexpr u64 v = u64{1} << 13;
+    EXPECT_TRUE(in_vector_table(true, vbar, v, 0xffff'000c));
+    EXPECT_FALSE(in_vector_table(true, vbar, v, vbar + 0x0c));
+    // Only the 32-bit address counts: FAR bits above 31 never match.
+    EXPECT_FALSE(in_vector_table(true, vbar, 0, (u64{1} << 32) + vbar + 4));
+}

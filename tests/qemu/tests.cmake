@@ -690,3 +690,78 @@ add_linux_test(NAME linux32_shell GIC 2 DOMAINS linux32 TEST none
     SEND "linux-guest# " "echo typed-$((6*7))\\r"
          "typed-42" "grep -h pl011 /proc/interrupts\\r"
          "uart-pl011" "poweroff\\r")
+
+# ---- Hostile guests and resource limits (docs/security.md) ----------------
+# A hostile domain (the interrupt guest's `hostile` mode: set/way storms,
+# unmapped and out-of-RAM IPAs, random values in every vGIC and vPL011
+# register, PSCI garbage, SGIs to vCPUs that do not exist, undefined
+# instructions, WFI storms, a sweep of the IPA space and a scan of its RAM,
+# then a crash with its vectors where nothing is) beside a victim whose
+# 10 ms timer beats for 10 s over a 4 MiB pattern. Required: the hostile
+# guest gets every fault it provoked (its own checks, and the deterministic
+# counts of round 1), setwise ends it with one error line when it can take
+# no exception and returns its memory, the victim's ticks are never more
+# than 100 ms late and its pattern is intact, at most three warnings per
+# kind are logged for the hostile domain's faults, and every frame and heap
+# block is back when the last domain ends. One physical CPU for all three
+# vCPUs (1 ms slices), or a CPU each; AArch32 vCPUs never share a CPU here
+# (QEMU 7.2's SPSR banking, docs/scheduling.md "Known problems").
+function(add_hostile_test)
+    cmake_parse_arguments(H "" "NAME;GIC;CPUS;HOSTILE;VICTIM;APPEND" "" ${ARGN})
+    if(H_HOSTILE STREQUAL "a32")
+        set(hfile guest-irq-a32.zimg)
+    else()
+        set(hfile guest-irq-a64.img)
+    endif()
+    if(H_VICTIM STREQUAL "a32")
+        set(vfile guest-irq-a32.zimg)
+    else()
+        set(vfile guest-irq-a64.img)
+    endif()
+    set(h "\\(hostile\\) GUEST irq-${H_HOSTILE}")
+    set(v "\\(victim\\) GUEST irq-${H_VICTIM}")
+    add_qemu_test(NAME ${H_NAME} VIRT TIMEOUT 120
+        REJECT "GUEST [-a-z0-9]+: FAIL"
+               "(?s)(hostile: vCPU[0-9] [^\n]*abort injected.*){4}"
+               "(?s)(hostile: vCPU[0-9] [^\n]*undefined instruction injected.*){4}"
+        EXPECT "${h}: mode hostile vcpus=2"
+               "${h}: sweep: [1-9][0-9]* readable in RAM, [0-9]+ in the GIC/UART window, [1-9][0-9]* aborted, 0 wrong"
+               "${h}: scan: 65[0-9][0-9][0-9] KiB of RAM outside the image and DTB, 0 words not zero"
+               "${h}: round 1: [0-9]+ ms, faults taken: undef 4 prefetch 2 data [1-9][0-9]*;"
+               "${h}: HOSTILE OK"
+               "error: hostile: vCPU0 cannot take exceptions: its vector at 0xa000[0-9a-f]+ .*: the domain crashed"
+               "hostile: ended \\(crash\\); its memory is returned"
+               "${v}: heartbeat: 1000 ticks in [0-9]+ ms"
+               "${v}: heartbeat: pattern intact \\(4096 KiB\\)"
+               "${v}: HEARTBEAT OK"
+               "victim: ended \\(power off\\)"
+               "memory: all returned"
+        RANGE "heartbeat: [^\n]*latest tick ([0-9]+) us" 0 100000
+        FINISH "all domains have ended: powering off"
+        QEMU --image ${SETWISE_IMAGE} --gic ${H_GIC} --cpus ${H_CPUS} --serial stdio --append "${H_APPEND}"
+             --domain "name=victim,kernel=${GUEST_DIR}/${vfile},memory=64M,vcpus=1,vpl011,bootargs=heartbeat"
+             --domain "name=hostile,kernel=${GUEST_DIR}/${hfile},memory=64M,vcpus=2,vpl011,bootargs=hostile")
+endfunction()
+
+add_hostile_test(NAME hostile_a64_one_cpu GIC 3 CPUS 1 HOSTILE a64 VICTIM a64 APPEND "sched-slice=1000")
+add_hostile_test(NAME hostile_a64_gicv2 GIC 2 CPUS 4 HOSTILE a64 VICTIM a32 APPEND "loglvl=info")
+add_hostile_test(NAME hostile_a32_gicv2 GIC 2 CPUS 4 HOSTILE a32 VICTIM a32 APPEND "loglvl=info")
+add_hostile_test(NAME hostile_a32_gicv3 GIC 3 CPUS 4 HOSTILE a32 VICTIM a64 APPEND "loglvl=info")
+
+# Resource limits: a domain asking for more vCPUs than a domain may have, or
+# for more memory than the host has left after the domains before it, is
+# refused with one error naming it and the property; the others run.
+add_qemu_test(NAME resource_limits VIRT UNORDERED
+    REJECT "GUEST [-a-z0-9]+: FAIL"
+    EXPECT "error: many: property 'cpus': 17 vCPUs exceeds the limit of 16 per domain"
+           "error: big2: property 'memory': 614400 KiB exceeds the [0-9]+ KiB of host RAM left by the domains before it"
+           "big1: AArch64 arm64 Image, 2 vCPU\\(s\\)[^\n]*600 MiB RAM"
+           "good: AArch32 ARM zImage, 2 vCPU"
+           "\\(big1\\) GUEST a64: done" "\\(good\\) GUEST a32-arm: done"
+           "memory: all returned"
+    FINISH "all domains have ended: powering off"
+    QEMU --image ${SETWISE_IMAGE} --gic 3 --cpus 4 --serial stdio
+         --domain "name=many,kernel=${GUEST_DIR}/guest-a64.img,memory=64M,vcpus=17,vpl011"
+         --domain "name=big1,kernel=${GUEST_DIR}/guest-a64.img,memory=600M,vcpus=2,vpl011"
+         --domain "name=big2,kernel=${GUEST_DIR}/guest-a64.img,memory=600M,vcpus=1,vpl011"
+         --domain "name=good,kernel=${GUEST_DIR}/guest-a32-arm.zimg,memory=64M,vcpus=2,vpl011")

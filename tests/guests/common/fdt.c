@@ -269,6 +269,42 @@ int fdt_chosen_bootargs(ulong dtb, const volatile uint8_t **args, uint32_t *len)
     return err;
 }
 
+static uint64_t be64(const volatile uint8_t *p)
+{
+    return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+int fdt_memory(ulong dtb, uint64_t *base, uint64_t *size)
+{
+    *base = 0;
+    *size = 0;
+    struct fdt_walk w;
+    int err = fdt_open(dtb, &w);
+    if (err < 0) {
+        return err;
+    }
+    int in_memory = 0;  /* inside a /memory or /memory@... node */
+    struct fdt_token t;
+    while ((err = fdt_next(&w, &t)) > 0) {
+        if (t.kind == FDT_BEGIN_NODE) {
+            if (t.depth == 2 && t.name_len >= 6 && name_is(t.name, 6, "memory") &&
+                (t.name_len == 6 || t.name[6] == '@')) {
+                in_memory = 1;
+            }
+        } else if (t.kind == FDT_END_NODE) {
+            if (t.depth == 2) {
+                in_memory = 0;
+            }
+        } else if (in_memory && t.depth == 2 && t.len >= 16 && t.name && name_is(t.name, t.name_len, "reg")) {
+            /* Two address and two size cells (setwise's and QEMU's guest DTs). */
+            *base = be64(t.value);
+            *size = be64(t.value + 8);
+            return 1;
+        }
+    }
+    return err;
+}
+
 static int is_separator(uint8_t c)
 {
     return c == 0 || c == ' ' || c == '\t' || c == '\n' || c == '\r';

@@ -77,6 +77,9 @@ uint32_t fdt_total_size(ulong dtb);
 /* /chosen's "bootargs" property (not NUL-terminated for certain): 1 and
    *args, *len set if found; 0 if not there; < 0 if the blob is malformed. */
 int fdt_chosen_bootargs(ulong dtb, const volatile uint8_t **args, uint32_t *len);
+/* The first bank of the first /memory node's "reg" (two address and two
+   size cells): 1 and *base, *size set if found; 0 if not; < 0 if malformed. */
+int fdt_memory(ulong dtb, uint64_t *base, uint64_t *size);
 /* Whether `word` is one of the blank-separated words of args[0..len)
    (only the first BOOTARGS_MAX bytes are looked at). */
 #define BOOTARGS_MAX 1024u

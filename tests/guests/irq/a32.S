@@ -12,6 +12,7 @@
     .syntax unified
     .arch   armv7-a
     .arch_extension virt            /* HVC */
+    .arch_extension sec             /* SMC */
     .arm
 
 #define MODE_FIQ 0x11
@@ -131,6 +132,19 @@ func irq_psci
     hvc     #0
     pop     {r4-r7, pc}
 
+/* long irq_smc(fn, a1, a2, a3): SMCCC SMC #0 (setwise traps it). */
+func irq_smc
+    push    {r4-r7, lr}
+    smc     #0
+    pop     {r4-r7, pc}
+
+/* long irq_hvc1(void): HVC #1, which is not an SMCCC call. */
+func irq_hvc1
+    push    {r4-r7, lr}
+    mov     r0, #0
+    hvc     #1
+    pop     {r4-r7, pc}
+
 func irq_wfi
     dsb
     wfi
@@ -163,13 +177,47 @@ irq_vectors:
     b       vec_irq
     b       vec_fiq
 
+/*
+ * Undefined instruction, prefetch and data abort (ARM state only: the
+ * faulting instruction is LR - back): irq_sync_a32(kind, its address)
+ * returns where to resume, or 0 if nothing expected it. Resumed with
+ * MOVS PC, LR (CPSR = SPSR).
+ */
+.macro recoverable kind, back
+    push    {r0-r3, r12, lr}
+    mov     r0, #\kind
+    sub     r1, lr, #\back
+    bl      irq_sync_a32
+    cmp     r0, #0
+    beq     1f
+    str     r0, [sp, #20]           /* the saved LR: where to resume */
+    pop     {r0-r3, r12, lr}
+    movs    pc, lr
+1:  pop     {r0-r3, r12, lr}
+    exception \kind
+.endm
+
 vec_reset:  exception 0
-vec_undef:  exception 1
+vec_undef:  recoverable 1, 4
 vec_svc:    exception 2
-vec_pabt:   exception 3
-vec_dabt:   exception 4
+vec_pabt:   recoverable 3, 4
+vec_dabt:   recoverable 4, 8
 vec_hyp:    exception 5
 vec_fiq:    exception 7
+
+/*
+ * irq_exec_probe(r0 = addr): branches to addr (ARM state) with LR = the
+ * instruction after the BLX; the hostile mode's prefetch-abort handling
+ * resumes there (irq_recover). Returns normally.
+ */
+func irq_exec_probe
+    push    {r4, lr}
+    adr_l   r1, irq_recover
+    adr     r2, 1f
+    str     r2, [r1]
+    bic     r0, r0, #1
+    blx     r0
+1:  pop     {r4, pc}
 
 vec_irq:
     push    {r0-r3, r12, lr}        /* 24 bytes */

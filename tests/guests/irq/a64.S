@@ -96,6 +96,17 @@ func irq_psci
     hvc     #0
     ret
 
+/* long irq_smc(fn, a1, a2, a3): SMCCC SMC #0 (setwise traps it). */
+func irq_smc
+    smc     #0
+    ret
+
+/* long irq_hvc1(void): HVC #1, which is not an SMCCC call. */
+func irq_hvc1
+    mov     x0, #0
+    hvc     #1
+    ret
+
 func irq_wfi
     dsb     sy
     wfi
@@ -103,9 +114,11 @@ func irq_wfi
 
 /*
  * Vectors (DDI 0487 D1.10.2): 16 slots of 0x80. Slot 5 (VBAR + 0x280, IRQ
- * from the current EL with SP_ELx) is the IRQ path; anything else is
- * unexpected: irq_exception(slot, ESR_EL1, ELR_EL1, FAR_EL1, SPSR_EL1)
- * prints FAIL and powers off.
+ * from the current EL with SP_ELx) is the IRQ path; slot 4 (synchronous,
+ * same place) goes to irq_sync_a64 (a64.c), which resumes a fault the
+ * hostile mode provoked; anything else, or a synchronous exception nothing
+ * expected, is unexpected: irq_exception(slot, ESR_EL1, ELR_EL1, FAR_EL1,
+ * SPSR_EL1) prints FAIL and powers off.
  */
     .balign 2048
 irq_vectors:
@@ -113,6 +126,8 @@ irq_vectors:
     .balign 128
     .if     \slot == 5
     b       irq_el1_irq
+    .elseif \slot == 4
+    b       irq_el1_sync
     .else
     mov     x0, #\slot
     mrs     x1, ESR_EL1
@@ -124,13 +139,9 @@ irq_vectors:
     .endif
     .endr
 
-/*
- * The IRQ: the AAPCS64 caller-saved registers (x0-x18, x29, x30) and
- * ELR/SPSR on the stack, irq_handle(), back, ERET. IRQs stay masked
- * throughout (PSTATE.I is set on exception entry): no nesting.
- */
+/* Saves / restores the AAPCS64 caller-saved registers (x0-x18, x29, x30). */
 #define IRQ_FRAME 192
-irq_el1_irq:
+.macro save_caller
     sub     sp, sp, #IRQ_FRAME
     stp     x0, x1, [sp]
     stp     x2, x3, [sp, #16]
@@ -142,15 +153,10 @@ irq_el1_irq:
     stp     x14, x15, [sp, #112]
     stp     x16, x17, [sp, #128]
     stp     x18, x29, [sp, #144]
-    mrs     x0, ELR_EL1
-    mrs     x1, SPSR_EL1
-    stp     x30, x0, [sp, #160]
-    str     x1, [sp, #176]
-    bl      irq_handle
-    ldr     x1, [sp, #176]
-    ldp     x30, x0, [sp, #160]
-    msr     SPSR_EL1, x1
-    msr     ELR_EL1, x0
+    str     x30, [sp, #160]
+.endm
+.macro restore_caller
+    ldr     x30, [sp, #160]
     ldp     x0, x1, [sp]
     ldp     x2, x3, [sp, #16]
     ldp     x4, x5, [sp, #32]
@@ -162,6 +168,60 @@ irq_el1_irq:
     ldp     x16, x17, [sp, #128]
     ldp     x18, x29, [sp, #144]
     add     sp, sp, #IRQ_FRAME
+.endm
+
+/*
+ * A synchronous exception at EL1: irq_sync_a64(ESR, ELR, FAR) returns where
+ * to resume (ELR_EL1 is set to it), or 0 if nothing expected it.
+ */
+irq_el1_sync:
+    save_caller
+    mrs     x0, ESR_EL1
+    mrs     x1, ELR_EL1
+    mrs     x2, FAR_EL1
+    bl      irq_sync_a64
+    cbz     x0, 1f
+    msr     ELR_EL1, x0
+    restore_caller
+    eret
+1:  mov     x0, #4
+    mrs     x1, ESR_EL1
+    mrs     x2, ELR_EL1
+    mrs     x3, FAR_EL1
+    mrs     x4, SPSR_EL1
+    bl      irq_exception
+    b       .
+
+/*
+ * irq_exec_probe(x0 = addr): branches to addr with x30 = the instruction
+ * after the BLR; the hostile mode's prefetch-abort handling resumes there
+ * (irq_recover). Returns normally.
+ */
+func irq_exec_probe
+    stp     x29, x30, [sp, #-16]!
+    adrp    x1, irq_recover
+    add     x1, x1, :lo12:irq_recover
+    adr     x2, 1f
+    str     x2, [x1]
+    blr     x0
+1:  ldp     x29, x30, [sp], #16
+    ret
+
+/*
+ * The IRQ: the AAPCS64 caller-saved registers (x0-x18, x29, x30) and
+ * ELR/SPSR on the stack, irq_handle(), back, ERET. IRQs stay masked
+ * throughout (PSTATE.I is set on exception entry): no nesting.
+ */
+irq_el1_irq:
+    save_caller
+    mrs     x0, ELR_EL1
+    mrs     x1, SPSR_EL1
+    stp     x0, x1, [sp, #168]
+    bl      irq_handle
+    ldp     x0, x1, [sp, #168]
+    msr     ELR_EL1, x0
+    msr     SPSR_EL1, x1
+    restore_caller
     eret
 
     .section .stacks, "aw", %nobits

@@ -206,3 +206,20 @@ void irq_exception(ulong slot, ulong esr, ulong elr, ulong far, ulong spsr)
              spsr, irq_cpu());
     irq_halt();
 }
+
+volatile uint32_t irq_stale_spsr; /* AArch32 only */
+
+/* From a64.S's synchronous vector: the kind of fault (irq.h), or 0. */
+ulong irq_sync_a64(ulong esr, ulong elr, ulong far)
+{
+    uint32_t kind = 0;
+    switch ((esr >> 26) & 0x3f) {
+    case 0x00: kind = IRQ_FAULT_UNDEF; break;   /* unknown reason */
+    case 0x20:                                  /* instruction abort, lower EL */
+    case 0x21: kind = IRQ_FAULT_PABT; break;    /* instruction abort, same EL */
+    case 0x24:                                  /* data abort, lower EL */
+    case 0x25: kind = IRQ_FAULT_DABT; break;    /* data abort, same EL */
+    default: return 0;
+    }
+    return hostile_fault(kind, esr, elr, far);
+}

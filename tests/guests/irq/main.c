@@ -14,6 +14,11 @@
  *          a typed line echoed from the IRQ handler, until "ping"
  *   spin   every vCPU busy (no WFI) with its own 10 ms timer: each must get
  *          50 ticks and count, even with more vCPUs than physical CPUs
+ *   heartbeat  a victim beside a hostile guest: a 4 MiB pattern written
+ *          after the image, then the 10 ms timer for 10 s with a line a
+ *          second; the latest tick's lateness, then the pattern checked
+ *   hostile    hostile.c: everything a guest may do to hurt the hypervisor
+ *          or another guest, each provoked fault checked, then a crash
  *
  * The GIC is the one QEMU virt (and setwise) puts at the guest's IPAs:
  * GICv2 (distributor, CPU interface in MMIO) or GICv3 (distributor,
@@ -30,57 +35,7 @@
  */
 #include "irq.h"
 
-/* ---- the GIC (IHI 0048B GICv2, IHI 0069 GICv3) ---- */
-
-#define GICD_BASE           ((ulong)GUEST_GICD_BASE)
-#define GICC_BASE           ((ulong)GUEST_GICC_BASE)
-#define GICR_BASE           0x080a0000ul
-#define GICR_STRIDE         0x20000ul   /* RD_base + SGI_base frames */
-#define GICR_SGI            0x10000ul   /* SGI_base, from RD_base */
-#define GICR_MAX_FRAMES     64u
-
-#define GICD_CTLR           0x000
-#define GICD_IGROUPR        0x080
-#define GICD_ISENABLER      0x100
-#define GICD_ICENABLER      0x180
-#define GICD_IPRIORITYR     0x400
-#define GICD_ITARGETSR      0x800
-#define GICD_ICFGR          0xc00
-#define GICD_SGIR           0xf00
-#define GICD_IROUTER        0x6000
-#define GICD_ICPIDR2        0x0fe8      /* GICv2 */
-#define GICD_PIDR2          0xffe8      /* GICv3 */
-#define GICD_CTLR_GRP0      (1u << 0)   /* GICv2: Enable (Group 0) */
-#define GICD_CTLR_GRP1      (1u << 1)   /* GICv3, DS = 1: EnableGrp1 */
-#define GICD_CTLR_ARE       (1u << 4)   /* GICv3, DS = 1 */
-#define GICD_CTLR_RWP       (1u << 31)
-
-#define GICC_CTLR           0x00
-#define GICC_PMR            0x04
-#define GICC_IAR            0x0c
-#define GICC_EOIR           0x10
-
-#define GICR_TYPER          0x08
-#define GICR_TYPER_LAST     (1u << 4)
-#define GICR_WAKER          0x14
-#define GICR_WAKER_PS       (1u << 1)   /* ProcessorSleep */
-#define GICR_WAKER_CA       (1u << 2)   /* ChildrenAsleep */
-#define GICR_IGROUPR0       0x080
-#define GICR_ISENABLER0     0x100
-#define GICR_ICENABLER0     0x180
-#define GICR_IPRIORITYR     0x400
-#define GICR_ICFGR1         0xc04
-
-#define SGI_PING            1u
-#define SGI_PONG            2u
-#define INTID_VTIMER        27u         /* PPI 11 */
-#define INTID_PTIMER        30u         /* PPI 14, ptimer mode only */
-#define INTID_UART          33u         /* SPI 1 */
-#define INTID_SPURIOUS_MIN  1020u
-#define PRIO                0x80u
-#define PRIO4               0x80808080u
-/* What every vCPU enables in its banked / redistributor registers. */
-#define PRIVATE_ENABLES     ((1u << SGI_PING) | (1u << SGI_PONG) | (1u << INTID_VTIMER))
+/* The GIC's addresses and registers: irq.h. */
 
 /* CNTx_CTL */
 #define CNT_CTL_ENABLE      (1ul << 0)
@@ -102,6 +57,8 @@
 #define MODE_UART           3u
 #define MODE_SPIN           4u
 #define MODE_PTIMER         5u
+#define MODE_HEARTBEAT      6u
+#define MODE_HOSTILE        7u
 
 #define TIMER_TICKS         100u        /* timer and ptimer modes */
 #define TIMER_HZ            100u        /* 10 ms */
@@ -111,6 +68,9 @@
 #define SPIN_SECONDS        30u
 #define WATCHDOG_SECONDS    60u
 #define EARLY_LIMIT         1000u       /* early timer interrupts before the timer is stopped */
+#define HEARTBEAT_SECONDS   10u
+#define HEARTBEAT_MAGIC     0x5e7be470u
+#define HEARTBEAT_BYTES     (4ul << 20)
 
 #define TM_OFF              0u
 #define TM_PERIODIC         1u
@@ -788,6 +748,8 @@ static int wait_irq(volatile uint32_t *v, uint32_t want, uint64_t deadline)
 
 /* ---- vCPUs ---- */
 
+extern char _image_end[]; /* guest.ld */
+
 static void start_secondaries(void)
 {
     for (unsigned k = 1; k < g_ncpus; k++) {
@@ -877,6 +839,59 @@ static void mode_timer(void)
     con_line("timer: cntfrq %u Hz, period %u ticks, latest tick %u us after its cval", (ulong)g_freq,
              (ulong)g_period, ticks_to_us(c->late_max));
     report_early(0);
+}
+
+/* ---- heartbeat ---- */
+
+static uint32_t heartbeat_word(ulong addr)
+{
+    return HEARTBEAT_MAGIC ^ (uint32_t)addr;
+}
+
+static void mode_heartbeat(ulong dtb)
+{
+    ulong base = ((ulong)_image_end + 0xffffful) & ~0xffffful;
+    ulong end = base + HEARTBEAT_BYTES;
+    if (dtb < end && dtb + fdt_total_size(dtb) > base) {
+        con_fail("heartbeat: the pattern at %x..%x would cover the dtb at %x", base, end, dtb);
+        return;
+    }
+    for (ulong a = base; a < end; a += 4) {
+        *(volatile uint32_t *)a = heartbeat_word(a);
+    }
+    con_line("heartbeat: pattern at %x..%x", base, end);
+
+    struct irq_vcpu *c = &g_vcpu[0];
+    timer_start(c, TM_PERIODIC, g_period, HEARTBEAT_SECONDS * TIMER_HZ);
+    uint64_t deadline = c->t_start + seconds(3 * HEARTBEAT_SECONDS);
+    for (unsigned beat = 1; beat <= HEARTBEAT_SECONDS; beat++) {
+        if (!wait_irq(&c->ticks, beat * TIMER_HZ, deadline)) {
+            break;
+        }
+        con_line("heartbeat %u", (ulong)beat);
+    }
+    irq_disable();
+    uint32_t ticks = c->ticks;
+    if (ticks < HEARTBEAT_SECONDS * TIMER_HZ) {
+        timer_stop(c);
+        con_fail("heartbeat: %u ticks in %u s, want %u", (ulong)ticks, (ulong)(3 * HEARTBEAT_SECONDS),
+                 (ulong)(HEARTBEAT_SECONDS * TIMER_HZ));
+    } else {
+        con_line("heartbeat: %u ticks in %u ms, latest tick %u us after its cval", (ulong)ticks,
+                 ticks_to_ms(c->t_done - c->t_start), ticks_to_us(c->late_max));
+    }
+    report_early(0);
+
+    ulong bad = 0;
+    for (ulong a = base; a < end; a += 4) {
+        uint32_t v = *(volatile uint32_t *)a;
+        if (v != heartbeat_word(a) && !bad++) {
+            con_fail("heartbeat: pattern word at %x reads %8x, want %8x", a, (ulong)v, (ulong)heartbeat_word(a));
+        }
+    }
+    if (!bad) {
+        con_line("heartbeat: pattern intact (%u KiB)", HEARTBEAT_BYTES >> 10);
+    }
 }
 
 /* ---- ptimer ---- */
@@ -1177,6 +1192,55 @@ static void secondary_spin(struct irq_vcpu *c)
     timer_stop(c);
 }
 
+/* ---- for hostile.c ---- */
+
+unsigned irq_gic_version(void)
+{
+    return g_gic;
+}
+
+unsigned irq_vcpu_count(void)
+{
+    return g_ncpus;
+}
+
+ulong irq_vcpu_target(unsigned k)
+{
+    return k < g_ncpus ? g_target[k] : 0;
+}
+
+int irq_gic_setup(void)
+{
+    unsigned cpu = (unsigned)irq_cpu();
+    if (cpu == 0 && !gic_dist_init()) {
+        return 0;
+    }
+    return gic_cpu_init(&g_vcpu[cpu]) == 0;
+}
+
+void irq_start_vcpu(unsigned k)
+{
+    if (k == 0 || k >= g_ncpus) {
+        return;
+    }
+    int32_t rc = (int32_t)irq_psci(irq_psci_cpu_on, g_target[k], irq_secondary_entry_addr(), IRQ_CONTEXT_BASE | k);
+    if (rc != PSCI_SUCCESS) {
+        con_fail("vcpu %u: CPU_ON(%x) returned %8x", (ulong)k, g_target[k], (ulong)(uint32_t)rc);
+        return;
+    }
+    g_vcpu[k].started = 1;
+    if (!wait_online(k, 10)) {
+        con_fail("vcpu %u: not online 10 s after CPU_ON", (ulong)k);
+        return;
+    }
+    (void)check_secondary(k);
+}
+
+ulong irq_ms(uint64_t ticks)
+{
+    return ticks_to_ms(ticks);
+}
+
 /* ---- entry ---- */
 
 void irq_secondary_main(ulong context, ulong state, ulong sctlr)
@@ -1195,6 +1259,8 @@ void irq_secondary_main(ulong context, ulong state, ulong sctlr)
             secondary_ipi();
         } else if (g_mode == MODE_SPIN) {
             secondary_spin(c);
+        } else if (g_mode == MODE_HOSTILE) {
+            hostile_secondary();
         }
     }
     irq_disable();
@@ -1237,8 +1303,10 @@ static unsigned parse_mode(ulong dtb, const char **name)
     found += try_mode(args, len, "ipi", MODE_IPI, &mode, name);
     found += try_mode(args, len, "uart", MODE_UART, &mode, name);
     found += try_mode(args, len, "spin", MODE_SPIN, &mode, name);
+    found += try_mode(args, len, "heartbeat", MODE_HEARTBEAT, &mode, name);
+    found += try_mode(args, len, "hostile", MODE_HOSTILE, &mode, name);
     if (!found) {
-        con_fail("bootargs: no mode (want one of: timer ptimer ipi uart spin)");
+        con_fail("bootargs: no mode (want one of: timer ptimer ipi uart spin heartbeat hostile)");
     } else if (found > 1) {
         con_fail("bootargs: %u modes given, running the first (%s)", (ulong)found, *name);
     }
@@ -1303,7 +1371,7 @@ void irq_main(void)
     if (!g_mode || !g_gic) {
         finish();
     }
-    if (g_mode == MODE_IPI || g_mode == MODE_SPIN) {
+    if (g_mode == MODE_IPI || g_mode == MODE_SPIN || g_mode == MODE_HOSTILE) {
         find_cpus(dtb);
     }
     con_line("mode %s vcpus=%u", name, (ulong)g_ncpus);
@@ -1329,6 +1397,8 @@ void irq_main(void)
     case MODE_IPI: mode_ipi(); break;
     case MODE_UART: mode_uart(); break;
     case MODE_SPIN: mode_spin(); break;
+    case MODE_HEARTBEAT: mode_heartbeat(dtb); break;
+    case MODE_HOSTILE: hostile_main(dtb);
     default: break;
     }
     irq_disable();
@@ -1340,6 +1410,7 @@ void irq_main(void)
         case MODE_IPI: con_line("IPI OK"); break;
         case MODE_UART: con_line("UART OK"); break;
         case MODE_SPIN: con_line("SPIN OK %u vcpus", (ulong)g_ncpus); break;
+        case MODE_HEARTBEAT: con_line("HEARTBEAT OK"); break;
         default: break;
         }
     }
