@@ -8,6 +8,7 @@
 #include "arch/arm64/sysreg.hpp"
 #include "core/log.hpp"
 #include "vcpu/cache_traps.hpp"
+#include "vcpu/debug_regs.hpp"
 #include "vcpu/domain.hpp"
 #include "vcpu/guest_frame.hpp"
 #include "vcpu/guest_layout.hpp"
@@ -235,6 +236,15 @@ TrapOutcome sysreg64(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
         retire(f, s);
         return TrapOutcome::resume;
     }
+    if (is_debug_or_pmu_sysreg(static_cast<unsigned>(iss.get<arm64::SysRegIss::op0>()),
+                               static_cast<unsigned>(iss.get<arm64::SysRegIss::op1>()),
+                               static_cast<unsigned>(iss.get<arm64::SysRegIss::crn>()),
+                               static_cast<unsigned>(iss.get<arm64::SysRegIss::crm>()),
+                               static_cast<unsigned>(iss.get<arm64::SysRegIss::op2>()))) {
+        if (iss.is_read()) set_guest_reg(f, rt, 0); // RAZ/WI (vcpu/debug_regs.hpp)
+        retire(f, s);
+        return TrapOutcome::resume;
+    }
     if (iss.key() == kActlrEl1) {
         if (iss.is_read()) {
             set_guest_reg(f, rt, v.actlr);
@@ -259,6 +269,14 @@ TrapOutcome cp15_32(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     const unsigned rt = static_cast<unsigned>(iss.get<arm32::Cp15Iss::rt>());
     if (u64 value = guest_reg(f, rt); ptimer_cp15(v, static_cast<u32>(iss.key()), iss.is_read(), &value)) {
         if (iss.is_read()) set_guest_reg(f, rt, value & 0xffff'ffff);
+        retire(f, s);
+        return TrapOutcome::resume;
+    }
+    if (is_pmu_cp15(static_cast<unsigned>(iss.get<arm32::Cp15Iss::opc1>()),
+                    static_cast<unsigned>(iss.get<arm32::Cp15Iss::crn>()),
+                    static_cast<unsigned>(iss.get<arm32::Cp15Iss::crm>()),
+                    static_cast<unsigned>(iss.get<arm32::Cp15Iss::opc2>()))) {
+        if (iss.is_read()) set_guest_reg(f, rt, 0); // RAZ/WI (vcpu/debug_regs.hpp)
         retire(f, s);
         return TrapOutcome::resume;
     }
@@ -347,6 +365,13 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
             vgic_sgi_mcrr(v, a.opc1, a.crm, a.read, (guest_reg(f, a.rt2) << 32) | guest_reg(f, a.rt))) {
             retire(f, s);
             return TrapOutcome::resume;
+        } else if (is_pmu_cp15_64(a.opc1, a.crm)) {
+            if (a.read) { // RAZ/WI (vcpu/debug_regs.hpp)
+                set_guest_reg(f, a.rt, 0);
+                set_guest_reg(f, a.rt2, 0);
+            }
+            retire(f, s);
+            return TrapOutcome::resume;
         } else if (u64 value = (guest_reg(f, a.rt2) << 32) | guest_reg(f, a.rt);
                    ptimer_cp15_64(v, a.opc1, a.crm, a.read, &value)) {
             if (a.read) {
@@ -359,8 +384,21 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
         inject_undef(v, f, s, "trapped CP15 64-bit access");
         return TrapOutcome::resume;
     case ExceptionClass::cp14_32:
-    case ExceptionClass::cp14_ls:
     case ExceptionClass::cp14_64:
+        // AArch32 debug registers (MDCR_EL2.TDA, TDOSA, TDRA): RAZ/WI, as
+        // their AArch64 views (vcpu/debug_regs.hpp).
+        if (condition_passes(f, s) && s.ec == ExceptionClass::cp14_32) {
+            if (const arm32::Cp15Iss iss(s.iss); iss.is_read())
+                set_guest_reg(f, static_cast<unsigned>(iss.get<arm32::Cp15Iss::rt>()), 0);
+        } else if (condition_passes(f, s)) {
+            if (const arm32::Cp15_64Access a = arm32::Cp15_64Iss(s.iss).decode(); a.read) {
+                set_guest_reg(f, a.rt, 0);
+                set_guest_reg(f, a.rt2, 0);
+            }
+        }
+        retire(f, s);
+        return TrapOutcome::resume;
+    case ExceptionClass::cp14_ls: // LDC/STC to DBGDTRTXint/RXint: nothing to transfer
     case ExceptionClass::cp10_id:
         if (!condition_passes(f, s)) {
             retire(f, s);

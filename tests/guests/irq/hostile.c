@@ -16,6 +16,9 @@
  *            outside RAM, AFFINITY_INFO and CPU_SUSPEND garbage
  *   sgi      SGIs to vCPUs that do not exist
  *   undef    UDF, and an IMPLEMENTATION DEFINED register setwise traps
+ *   debug    breakpoint, watchpoint, MDSCR and PMU registers written: they
+ *            must read back 0 (setwise switches none of them, so no guest
+ *            may program them)
  *   wfi      WFI over and over with the virtual timer always pending
  *   gic/uart random values into every vGIC and vPL011 register (the GIC is
  *            set up again afterwards, the UART's control registers too)
@@ -366,6 +369,48 @@ static void phase_undef(void)
     }
 }
 
+/* (A switch, not a table of pointers: the image must not depend on where it is loaded.) */
+static const char *debug_name(unsigned i)
+{
+    switch (i) {
+    case 0: return "mdscr";
+    case 1: return "bvr0";
+    case 2: return "bcr0";
+    case 3: return "wvr0/didr";
+    case 4: return "pmcr";
+    default: return "pmcntenset";
+    }
+}
+
+/* Each debug or PMU register written with a value, read back: 0 each time. */
+static void phase_debug(void)
+{
+    ulong got[6];
+    const ulong v = 0x40001000ul;
+#ifdef __aarch64__
+    __asm__ volatile("msr MDSCR_EL1, %0\n\tisb\n\tmrs %0, MDSCR_EL1" : "=r"(got[0]) : "0"((1ul << 15) | (1ul << 13)));
+    __asm__ volatile("msr DBGBVR0_EL1, %0\n\tmrs %0, DBGBVR0_EL1" : "=r"(got[1]) : "0"(v));
+    __asm__ volatile("msr DBGBCR0_EL1, %0\n\tmrs %0, DBGBCR0_EL1" : "=r"(got[2]) : "0"(0x1e7ul));
+    __asm__ volatile("msr DBGWVR0_EL1, %0\n\tmrs %0, DBGWVR0_EL1" : "=r"(got[3]) : "0"(v));
+    __asm__ volatile("msr PMCR_EL0, %0\n\tmrs %0, PMCR_EL0" : "=r"(got[4]) : "0"(1ul));
+    __asm__ volatile("msr PMCNTENSET_EL0, %0\n\tmrs %0, PMCNTENSET_EL0" : "=r"(got[5]) : "0"(1ul << 31));
+#else
+    __asm__ volatile("mcr p14, 0, %0, c0, c2, 2\n\tisb\n\tmrc p14, 0, %0, c0, c2, 2" : "=r"(got[0])
+                     : "0"((1ul << 15) | (1ul << 14)));                                         /* DBGDSCRext */
+    __asm__ volatile("mcr p14, 0, %0, c0, c0, 4\n\tmrc p14, 0, %0, c0, c0, 4" : "=r"(got[1]) : "0"(v)); /* DBGBVR0 */
+    __asm__ volatile("mcr p14, 0, %0, c0, c0, 5\n\tmrc p14, 0, %0, c0, c0, 5" : "=r"(got[2]) : "0"(0x1e7ul));
+    __asm__ volatile("mrc p14, 0, %0, c0, c0, 0" : "=r"(got[3]));                               /* DBGDIDR */
+    __asm__ volatile("mcr p15, 0, %0, c9, c12, 0\n\tmrc p15, 0, %0, c9, c12, 0" : "=r"(got[4]) : "0"(1ul)); /* PMCR */
+    __asm__ volatile("mcr p15, 0, %0, c9, c12, 1\n\tmrc p15, 0, %0, c9, c12, 1" : "=r"(got[5])
+                     : "0"(1ul << 31));                                                          /* PMCNTENSET */
+#endif
+    for (unsigned i = 0; i < 6; i++) {
+        if (got[i]) {
+            con_fail("debug: %s reads %x (want 0: no guest programs it)", debug_name(i), got[i]);
+        }
+    }
+}
+
 static void phase_wfi(void)
 {
     irq_disable();
@@ -513,6 +558,7 @@ void hostile_main(ulong dtb)
         }
         phase_sgi();
         phase_undef();
+        phase_debug();
         phase_wfi();
         phase_registers();
         if (!irq_gic_setup()) {
