@@ -1,5 +1,11 @@
 #include "core/console_mux.hpp"
 
+#include <algorithm>
+#include <utility>
+
+#include "core/format.hpp"
+#include "core/log.hpp"
+
 namespace setwise::core {
 
 namespace {
@@ -12,6 +18,10 @@ constexpr std::string_view kAnnounceTail = " (Ctrl-a three times to switch)\n";
 // Names appear inside "(...)" on every line and are matched by users'
 // scripts: printable ASCII without spaces, as DT node names are.
 bool valid_name_byte(char c) { return c > ' ' && c <= '~'; }
+
+// A muted source speaks again once its bucket holds a second's worth of
+// output (the whole burst if that is less): see the header.
+u64 resume_level(const TokenBucket& b) { return std::min(b.rate(), b.burst()); }
 
 // Prefixed mode: a control byte could move the cursor over the prefix or
 // another domain's line. TAB and ESC stay (indentation, colour).
@@ -57,6 +67,8 @@ Result<SourceId> ConsoleMux::register_domain(std::string_view name, InputSink* s
         s.fresh = false;
         s.quiet_since = 0;
         s.len = 0;
+        s.dropped = 0;
+        configure_bucket(s, table, held);
     }
     order_[count_++] = slot;
     return SourceId(slot, s.generation);
@@ -71,6 +83,7 @@ void ConsoleMux::unregister(SourceId id) {
     {
         SpinLock::Guard held(s.lock);
         if (s.prefixed && s.len > 0) emit_line(s, held);
+        if (s.dropped > 0) report_drops(s, held);
         // A held raw '\r' is dropped: the next hypervisor line starts on a
         // fresh line anyway (raw_mid_line_ stays as the last byte left it).
         s.active = false;
@@ -100,12 +113,64 @@ void ConsoleMux::output(SourceId id, std::string_view text) {
     SpinLock::Guard held(s.lock);
     if (!matches(s, id)) return;
     s.fresh = true;
+    text = text.substr(0, admit(s, held, text.size()));
+    if (text.empty()) return;
     if (s.prefixed) {
         for (char c : text) put_prefixed(s, held, c);
         return;
     }
     Console::Hold hold(out());
     for (char c : text) put_raw(s, held, c);
+}
+
+usize ConsoleMux::admit(Slot& s, const SpinLock::Guard& held, usize n) {
+    // s.clock is set whenever the bucket is limited (configure_bucket).
+    const u64 now = s.bucket.unlimited() ? 0 : s.clock();
+    if (s.dropped > 0 && !try_resume(s, held, now)) {
+        s.dropped = saturating_add(s.dropped, n);
+        return 0;
+    }
+    const u64 granted = s.bucket.take(now, n);
+    s.dropped = saturating_add(s.dropped, n - granted);
+    return static_cast<usize>(granted);
+}
+
+bool ConsoleMux::try_resume(Slot& s, const SpinLock::Guard& held, u64 now) {
+    if (s.bucket.available(now) < resume_level(s.bucket)) return false;
+    report_drops(s, held);
+    return true;
+}
+
+void ConsoleMux::report_drops(Slot& s, const SpinLock::Guard& held) {
+    // What the guest wrote after the gap is not the rest of this line.
+    if (s.prefixed && s.len > 0) emit_line(s, held);
+    // A held raw '\r' goes with the line that the report ends.
+    s.pending_cr = false;
+    const u64 dropped = std::exchange(s.dropped, u64{0});
+    if (!log::enabled(log::Level::warning)) return;
+    Console& c = out();
+    Console::Hold hold(c);
+    break_raw_line();
+    c.write(log::prefix(log::Level::warning));
+    fmt::format_to(c, "{}: {} bytes of console output dropped (rate limit)\n", s.name.view(), dropped);
+}
+
+void ConsoleMux::configure_bucket(Slot& s, const SpinLock::Guard&, const SpinLock::Guard&) {
+    s.clock = clock_;
+    if (clock_ == nullptr) s.bucket = TokenBucket();
+    else s.bucket.configure(rate_, burst_, frequency_, clock_());
+}
+
+void ConsoleMux::set_rate_limit(u64 bytes_per_second, u64 burst_bytes, Clock clock, u64 frequency) {
+    SpinLock::Guard table(table_lock_);
+    clock_ = clock;
+    rate_ = bytes_per_second;
+    burst_ = burst_bytes;
+    frequency_ = frequency;
+    for (Slot& s : slots_) {
+        SpinLock::Guard held(s.lock);
+        if (s.active) configure_bucket(s, table, held);
+    }
 }
 
 void ConsoleMux::put_raw(Slot& s, const SpinLock::Guard&, char c) {
@@ -171,6 +236,9 @@ void ConsoleMux::flush_idle(u64 now_ticks) {
             s.fresh = false;
             s.quiet_since = now_ticks;
         }
+        // A mute ends when the bucket allows, not only when the guest
+        // writes again: a guest that flooded and went quiet is reported.
+        if (s.dropped > 0) (void)try_resume(s, held, s.bucket.unlimited() ? 0 : s.clock());
         // A clock going backwards is not idleness.
         if (now_ticks < s.quiet_since || now_ticks - s.quiet_since < idle) continue;
         if (s.prefixed) {

@@ -34,6 +34,26 @@
 // prefixed, sources stay prefixed while any remains: when domains end, the
 // survivors' lines still say whose they are.
 //
+// Rate limit. Each source's output passes a token bucket (core/rate_limit.hpp)
+// before anything above: one token per byte the guest writes, `burst`
+// tokens at most, refilled at `rate` a second (set_rate_limit(); the
+// `console-rate` and `console-burst` options). A byte with no token is
+// dropped and counted, and the source is then muted: it drops everything
+// until its bucket has refilled to one second's worth (the rate, or the
+// burst if smaller), so a guest that writes without pause alternates
+// between a second's output and a second's silence instead of trickling a
+// byte at a time, and gets at most one report a second. When the mute ends
+// (at the next byte, or at the flush_idle() that finds the bucket refilled,
+// whichever comes first) the source's partial line goes out first (prefixed
+// mode; raw mode ends the console line), then one hypervisor line
+//
+//   (setwise) warning: <name>: <N> bytes of console output dropped (rate limit)
+//
+// under Console::Hold, so it never lands inside a guest's line, and the
+// source's next byte starts a line of its own. A source that unregisters
+// while muted reports the same way. The report is a warning: `loglvl=error`
+// hides it (the count is reset all the same).
+//
 // Input. The focus cycles: the hypervisor, then each source in registration
 // order, then the hypervisor again. Three Ctrl-a (0x01) in a row move it on
 // and are swallowed; one or two Ctrl-a followed by another byte are passed
@@ -44,14 +64,16 @@
 //
 //   table lock  ->  InputSink's own locks  ->  source lock  ->  console lock
 //
-// The table lock guards registration and the focus; each source's lock
-// guards its line buffer; the console lock (Console::Hold) is taken last,
-// around each console write. output() takes only its source's lock and the
-// console's, so a virtual UART may call it holding its own lock; input()
-// calls an InputSink with the table lock held, so a sink must not call back
-// into register_domain(), unregister(), input(), start_focus(),
-// set_hypervisor_input(), focused() or focus_name() (output() is fine). A CPU
-// holding Console::Hold must not call into the multiplexer.
+// The table lock guards registration, the focus and the rate-limit
+// settings; each source's lock guards its line buffer, its bucket and its
+// drop count (the clock is read with it held); the console lock
+// (Console::Hold) is taken last, around each console write. output() takes
+// only its source's lock and the console's, so a virtual UART may call it
+// holding its own lock; input() calls an InputSink with the table lock
+// held, so a sink must not call back into register_domain(), unregister(),
+// input(), start_focus(), set_hypervisor_input(), set_rate_limit(),
+// focused() or focus_name() (output() is fine). A CPU holding Console::Hold
+// must not call into the multiplexer.
 #pragma once
 
 #include <array>
@@ -59,6 +81,7 @@
 #include <string_view>
 
 #include "core/console.hpp"
+#include "core/rate_limit.hpp"
 #include "setwise/result.hpp"
 #include "setwise/spinlock.hpp"
 #include "setwise/types.hpp"
@@ -149,6 +172,19 @@ public:
     // Default 0: flush at the first poll that finds a partial line.
     void set_idle_flush_ticks(u64 ticks) { idle_ticks_.store(ticks, std::memory_order_relaxed); }
 
+    // A monotonic counter (the generic timer's on the target; a test's own
+    // in host tests), read with a source's lock held, so it must take no
+    // lock. Its ticks are the same as flush_idle()'s `now_ticks`.
+    using Clock = u64 (*)();
+
+    // Limits each source's output to `bytes_per_second` sustained and
+    // `burst_bytes` at once, with time from `clock` at `frequency` ticks a
+    // second. A rate, burst or frequency of 0, or a null clock, is no limit
+    // (the default). Applies to the sources already registered too: their
+    // buckets start full, and drops they have not reported yet are reported
+    // as usual. Any CPU; not while holding a source's lock.
+    void set_rate_limit(u64 bytes_per_second, u64 burst_bytes, Clock clock, u64 frequency);
+
     // One byte read from the console, on the console CPU. Until
     // start_focus() the hypervisor has the focus.
     void input(char c);
@@ -182,6 +218,9 @@ private:
         u64 quiet_since = 0;      // when flush_idle() last saw a byte arrive
         u16 len = 0;
         std::array<char, kLineBytes> line{};
+        TokenBucket bucket;       // unlimited until set_rate_limit()
+        Clock clock = nullptr;    // non-null when the bucket is limited
+        u64 dropped = 0;          // bytes dropped, not yet reported; > 0: muted
     };
 
     Console& out() const;
@@ -193,6 +232,17 @@ private:
     void put_raw(Slot& s, const SpinLock::Guard& slot_held, char c);
     void put_prefixed(Slot& s, const SpinLock::Guard& slot_held, char c);
     void emit_line(Slot& s, const SpinLock::Guard& slot_held);
+    // How many of the `n` bytes output() was given may go out (a prefix of
+    // them); the rest are counted as dropped. Ends a mute (reporting it)
+    // first if the bucket allows.
+    usize admit(Slot& s, const SpinLock::Guard& slot_held, usize n);
+    // Ends a mute if the bucket has refilled to the resume level at `now`.
+    // Precondition: s.dropped > 0.
+    bool try_resume(Slot& s, const SpinLock::Guard& slot_held, u64 now);
+    // The partial line, then the drop report; clears the count.
+    void report_drops(Slot& s, const SpinLock::Guard& slot_held);
+    // The bucket (and its clock) as the table's settings say, full.
+    void configure_bucket(Slot& s, const SpinLock::Guard& table_held, const SpinLock::Guard& slot_held);
     // Starts a fresh console line if raw output left it inside one.
     // Precondition: the console is held (Console::Hold).
     void break_raw_line();
@@ -213,6 +263,11 @@ private:
     bool focus_started_ = false;
     u32 ctrl_a_ = 0; // Ctrl-a presses not yet passed on
     InputSink* hypervisor_sink_ = nullptr;
+    // Table lock: the settings new sources get (each slot keeps its copy).
+    Clock clock_ = nullptr;
+    u64 rate_ = 0;      // bytes a second; 0: unlimited
+    u64 burst_ = 0;     // bytes
+    u64 frequency_ = 0; // clock_ ticks a second
     // The console lock: raw output ended inside a line.
     bool raw_mid_line_ = false;
     std::atomic<u64> idle_ticks_{0};

@@ -63,6 +63,11 @@ struct Options {
     // Longest turn, in microseconds, of a vCPU on a CPU that other runnable
     // vCPUs share (a vCPU alone on its CPU is never sliced).
     u32 sched_slice_us = 10'000;
+    // Each guest console's sustained output, bytes a second; 0 means
+    // unlimited (docs/consoles.md, "Rate limit").
+    u64 console_rate = 8 * 1024;
+    // Bytes a guest console may write at once before the rate applies.
+    u64 console_burst = 64 * 1024;
     SelfTest selftest = SelfTest::none;
 };
 
@@ -190,6 +195,15 @@ inline constexpr std::array kOptions{
         "sched-slice", 100, 1'000'000, "",
         "Longest turn in microseconds of a vCPU on a physical CPU it shares with other runnable "
         "vCPUs; a vCPU alone on its CPU runs until it waits."),
+    size_option<&Options::console_rate>(
+        "console-rate", 128, u64{1} << 30, "unlimited",
+        "Sustained output, in bytes a second, of each guest's console (vPL011) on the hypervisor "
+        "console; what a guest writes beyond it and its burst is dropped and counted. unlimited "
+        "turns the limit off."),
+    size_option<&Options::console_burst>(
+        "console-burst", 256, u64{1} << 30, "",
+        "Bytes a guest's console may write at once, on top of its sustained rate (console-rate), "
+        "before output is dropped; refilled at the rate."),
     enum_option<&Options::selftest>(
         "selftest", kSelfTestNames,
         "el2-fault: after boot, the boot CPU reads an unmapped address so the unexpected-"

@@ -129,6 +129,8 @@ void start(const BootInfo& boot) {
     }
     // A guest's partial line (a prompt) waits 100 ms for more before it is shown.
     console_mux().set_idle_flush_ticks(arch::counter_frequency() / 10);
+    console_mux().set_rate_limit(g_options.console_rate, g_options.console_burst, &arch::counter,
+                                 arch::counter_frequency());
     console_mux().set_hypervisor_input(&g_debug_keys);
     set_console_poll(&console_poll);
     set_time_slice_us(g_options.sched_slice_us);

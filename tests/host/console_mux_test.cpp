@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/log.hpp"
 #include "core/percpu.hpp"
 
 namespace setwise::core {
@@ -642,6 +645,435 @@ TEST_F(ConsoleMuxTest, ConcurrentRegistrationAndOutput) {
         }
     }
     EXPECT_EQ(partials, 200);
+}
+
+// ---------------------------------------------------------------------------
+// Rate limit
+//
+// A clock of 1000 ticks a second that the test sets, 100 bytes a second,
+// 1000 at once: a muted source resumes at 100 tokens, one second after its
+// bucket ran dry.
+
+std::atomic<u64> g_now{0};
+u64 test_clock() { return g_now.load(); }
+
+constexpr u64 kFreq = 1000;
+constexpr u64 kRate = 100;
+constexpr u64 kBurst = 1000;
+
+std::string dropped_line(std::string_view name, u64 n) {
+    return "(setwise) warning: "s + std::string(name) + ": " + std::to_string(n) +
+           " bytes of console output dropped (rate limit)\r\n";
+}
+
+// The counts of every drop report for `name` in `out`.
+std::vector<u64> drop_reports(const std::string& out, std::string_view name) {
+    std::vector<u64> counts;
+    const std::string head = "(setwise) warning: "s + std::string(name) + ": ";
+    for (usize pos = out.find(head); pos != std::string::npos; pos = out.find(head, pos + 1)) {
+        const usize end = out.find(" bytes of console output dropped (rate limit)\r\n", pos);
+        if (end == std::string::npos) break;
+        counts.push_back(std::stoull(out.substr(pos + head.size(), end - pos - head.size())));
+    }
+    return counts;
+}
+
+class ConsoleMuxRateTest : public ConsoleMuxTest {
+protected:
+    ConsoleMuxRateTest() {
+        g_now = 0;
+        mux.set_rate_limit(kRate, kBurst, &test_clock, kFreq);
+    }
+    void at(u64 ticks) { g_now = ticks; }
+    // Uses up `n` of a's tokens in lines of at most 100 bytes (shorter than
+    // a prefixed piece), and forgets what the console got.
+    void spend(SourceId id, u64 n) {
+        while (n > 0) {
+            const u64 line = std::min<u64>(n, 100);
+            mux.output(id, std::string(line - 1, '-') + "\n");
+            n -= line;
+        }
+        uart.take();
+    }
+};
+
+TEST_F(ConsoleMuxRateTest, RawModeDropsAfterTheBurstAndReportsWhenItResumes) {
+    const SourceId a = add("a");
+    const std::string burst(kBurst, 'a');
+    mux.output(a, burst);
+    EXPECT_EQ(uart.take(), burst);
+    mux.output(a, "bcd");
+    mux.output(a, 'e');
+    EXPECT_EQ(uart.take(), "");
+    // Half a second: 50 tokens, under the resume level; still muted.
+    at(500);
+    mux.output(a, "fg");
+    EXPECT_EQ(uart.take(), "");
+    // A second after the bucket ran dry: the report (on a line of its own,
+    // the guest's line having been left open), then the new bytes.
+    at(1000);
+    mux.output(a, "xyz");
+    EXPECT_EQ(uart.take(), "\r\n" + dropped_line("a", 6) + "xyz");
+    // Once only.
+    mux.output(a, "\n");
+    EXPECT_EQ(uart.take(), "\r\n");
+}
+
+TEST_F(ConsoleMuxRateTest, ByteByByteCountsEachByte) {
+    const SourceId a = add("a");
+    for (u64 i = 0; i < kBurst + 25; ++i) mux.output(a, 'q');
+    EXPECT_EQ(uart.take(), std::string(kBurst, 'q'));
+    at(1000);
+    mux.output(a, '!');
+    EXPECT_EQ(uart.take(), "\r\n" + dropped_line("a", 25) + "!");
+}
+
+TEST_F(ConsoleMuxRateTest, AStringIsCutWhereTheBucketRunsDry) {
+    const SourceId a = add("a");
+    mux.output(a, std::string(kBurst - 3, '.') + "\n");
+    uart.take();
+    mux.output(a, "abcdef");
+    EXPECT_EQ(uart.take(), "ab"); // two tokens were left
+    at(1000);
+    mux.output(a, "z");
+    EXPECT_EQ(uart.take(), "\r\n" + dropped_line("a", 4) + "z");
+}
+
+TEST_F(ConsoleMuxRateTest, RawHeldCarriageReturnEndsWithTheLine) {
+    const SourceId a = add("a");
+    spend(a, kBurst - 4);
+    mux.output(a, "50%\r60%");
+    EXPECT_EQ(uart.take(), "50%");
+    at(1000);
+    mux.output(a, "\n");
+    // The held '\r' is not written after the report: the report ended the
+    // line, and the guest's '\n' is its own.
+    EXPECT_EQ(uart.take(), "\r\n" + dropped_line("a", 3) + "\r\n");
+}
+
+TEST_F(ConsoleMuxRateTest, PrefixedReportNeverSplitsALine) {
+    const SourceId a = add("a");
+    const SourceId b = add("b");
+    spend(a, kBurst - 7);
+    mux.output(a, "partial flooding");     // 7 tokens: "partial", then muted
+    mux.output(b, "b's line\n");           // b has its own bucket
+    mux.output(a, std::string(500, 'x')); // dropped
+    EXPECT_EQ(uart.take(), "(b) b's line\r\n");
+    at(1000);
+    mux.output(a, "after\n");
+    // a's partial line goes out whole before the report, and what a writes
+    // after the gap starts a line of its own.
+    EXPECT_EQ(uart.take(), "(a) partial\r\n" + dropped_line("a", 9 + 500) + "(a) after\r\n");
+    mux.output(b, "more\n");
+    EXPECT_EQ(uart.take(), "(b) more\r\n");
+}
+
+TEST_F(ConsoleMuxRateTest, FlushIdleReportsAQuietSource) {
+    mux.set_idle_flush_ticks(100);
+    const SourceId a = add("a");
+    add("b");
+    spend(a, kBurst - 4);
+    mux.output(a, "partXX"); // "part" in, two dropped
+    EXPECT_EQ(uart.take(), "");
+    // The partial line is not held back by the mute: it goes out after the
+    // idle time; the report once the bucket allows, a second after it ran
+    // dry.
+    at(50);
+    mux.flush_idle(50);
+    at(150);
+    mux.flush_idle(150);
+    EXPECT_EQ(uart.take(), "(a) part\r\n");
+    at(999);
+    mux.flush_idle(999);
+    EXPECT_EQ(uart.take(), "");
+    at(1000);
+    mux.flush_idle(1000);
+    EXPECT_EQ(uart.take(), dropped_line("a", 2));
+    at(5000);
+    mux.flush_idle(5000);
+    EXPECT_EQ(uart.take(), "");
+    // Unmuted: a's next byte is not dropped.
+    mux.output(a, "ok\n");
+    EXPECT_EQ(uart.take(), "(a) ok\r\n");
+}
+
+TEST_F(ConsoleMuxRateTest, UnregisterReportsPendingDrops) {
+    const SourceId a = add("a");
+    const SourceId b = add("b");
+    spend(a, kBurst - 4);
+    mux.output(a, "half and more");
+    mux.unregister(a);
+    EXPECT_EQ(uart.take(), "(a) half\r\n" + dropped_line("a", 9));
+    // Nothing pending: nothing reported.
+    mux.output(b, "fine\n");
+    mux.unregister(b);
+    EXPECT_EQ(uart.take(), "(b) fine\r\n");
+}
+
+TEST_F(ConsoleMuxRateTest, UnregisterReportsPendingDropsRaw) {
+    const SourceId a = add("a");
+    mux.output(a, std::string(kBurst, '-') + "lost");
+    uart.take();
+    mux.unregister(a);
+    EXPECT_EQ(uart.take(), "\r\n" + dropped_line("a", 4));
+}
+
+TEST_F(ConsoleMuxRateTest, UnderTheRateNothingIsDropped) {
+    // Raw and prefixed: the whole burst at once, then exactly the rate for
+    // a minute (10 bytes every 100 ms), then 90% of it for another.
+    for (bool prefixed : {false, true}) {
+        SCOPED_TRACE(prefixed ? "prefixed" : "raw");
+        ConsoleMux m(console);
+        m.set_rate_limit(kRate, kBurst, &test_clock, kFreq);
+        at(0);
+        const SourceId a = m.register_domain("a", nullptr).value_or(SourceId());
+        SourceId other;
+        if (prefixed) other = m.register_domain("other", nullptr).value_or(SourceId());
+        uart.take();
+        std::string sent = std::string(kBurst - 1, 'B') + "\n";
+        m.output(a, sent);
+        u64 t = 0;
+        for (int i = 0; i < 600; ++i) {
+            at(t += 100);
+            const std::string chunk = "0123456" + std::to_string(i % 10) + "\r\n";
+            sent += chunk;
+            m.output(a, chunk);
+        }
+        for (int i = 0; i < 600; ++i) {
+            at(t += 100);
+            const std::string chunk = "abcd" + std::to_string(i % 10) + "\r\n";
+            m.output(a, chunk);
+            sent += chunk;
+            if (i % 10 == 9) m.flush_idle(t);
+        }
+        m.unregister(a);
+        m.unregister(other);
+        const std::string out = uart.take();
+        EXPECT_EQ(out.find("dropped"), std::string::npos);
+        // Every byte arrived: count the lines.
+        usize lines = 0;
+        for (usize p = out.find("\r\n"); p != std::string::npos; p = out.find("\r\n", p + 1)) ++lines;
+        EXPECT_EQ(lines, (prefixed ? 7u : 1u) + 1200u); // the burst line is 7 pieces prefixed
+        EXPECT_NE(out.find("01234569\r\n"), std::string::npos);
+        EXPECT_NE(out.find("abcd9\r\n"), std::string::npos);
+    }
+}
+
+TEST_F(ConsoleMuxRateTest, AFloodIsBoundedAndEveryByteAccountedFor) {
+    // 10 times the rate for 10 s: ten 10-byte lines every 100 ms, in
+    // prefixed mode. Tokens come in tens (10 per 100 ms, a burst and a
+    // resume level that are multiples of 10), so only whole lines go out.
+    const SourceId a = add("a");
+    add("b");
+    std::string ten;
+    for (int i = 0; i < 10; ++i) ten += "flood....\n";
+    u64 sent = 0;
+    for (u64 t = 0; t < 10'000; t += 100) {
+        at(t);
+        mux.output(a, ten);
+        sent += ten.size();
+        mux.flush_idle(t);
+    }
+    mux.unregister(a);
+    const std::string out = uart.take();
+    const std::vector<u64> reports = drop_reports(out, "a");
+    usize flood_lines = 0;
+    for (usize p = out.find("(a) flood....\r\n"); p != std::string::npos; p = out.find("(a) flood....\r\n", p + 1))
+        ++flood_lines;
+    u64 dropped = 0;
+    usize report_bytes = 0;
+    for (u64 n : reports) {
+        dropped += n;
+        report_bytes += dropped_line("a", n).size();
+    }
+    // What went out and what was reported dropped is all that was sent.
+    EXPECT_EQ(flood_lines * 10 + dropped, sent);
+    // The burst, then at most the rate: 100 bytes a second.
+    EXPECT_LE(flood_lines * 10, kBurst + 10 * kRate);
+    EXPECT_GE(flood_lines * 10, kBurst + 8 * kRate);
+    // At most one report a second, and the last one at unregister.
+    EXPECT_GE(reports.size(), 8u);
+    EXPECT_LE(reports.size(), 11u);
+    // Nothing else reached the console.
+    EXPECT_EQ(out.size(), flood_lines * 15 + report_bytes);
+}
+
+TEST_F(ConsoleMuxRateTest, OtherSourcesAreNotLimitedByAFlood) {
+    const SourceId hostile = add("hostile");
+    const SourceId victim = add("victim");
+    std::string want;
+    for (u64 t = 0; t < 5000; t += 100) {
+        at(t);
+        mux.output(hostile, std::string(200, 'h') + "\n");
+        mux.output(victim, "tick " + std::to_string(t) + "\n");
+        want += "tick " + std::to_string(t) + "\n";
+    }
+    const std::string out = uart.take();
+    std::string got;
+    for (usize p = out.find("(victim) "); p != std::string::npos; p = out.find("(victim) ", p + 1)) {
+        const usize end = out.find("\r\n", p);
+        got += out.substr(p + 9, end - p - 9) + "\n";
+    }
+    EXPECT_EQ(got, want);
+    EXPECT_FALSE(drop_reports(out, "hostile").empty());
+    EXPECT_TRUE(drop_reports(out, "victim").empty());
+}
+
+TEST_F(ConsoleMuxRateTest, UnlimitedByDefaultAndWhenTurnedOff) {
+    ConsoleMux fresh(console);
+    const SourceId x = fresh.register_domain("x", nullptr).value_or(SourceId());
+    fresh.output(x, std::string(100 * kBurst, 'u'));
+    EXPECT_EQ(uart.take().size(), 100 * kBurst);
+    fresh.unregister(x);
+
+    // Turned off with drops pending: they are reported at the next byte,
+    // which goes out.
+    const SourceId a = add("a");
+    mux.output(a, std::string(kBurst + 5, 'v'));
+    uart.take();
+    mux.set_rate_limit(0, kBurst, &test_clock, kFreq);
+    mux.output(a, std::string(10 * kBurst, 'w'));
+    EXPECT_EQ(uart.take(), "\r\n" + dropped_line("a", 5) + std::string(10 * kBurst, 'w'));
+    // A null clock is no limit either.
+    mux.set_rate_limit(kRate, kBurst, nullptr, kFreq);
+    mux.output(a, std::string(10 * kBurst, 'n'));
+    EXPECT_EQ(uart.take(), std::string(10 * kBurst, 'n'));
+}
+
+TEST_F(ConsoleMuxRateTest, SetRateLimitAppliesToRegisteredSources) {
+    ConsoleMux m(console);
+    const SourceId a = m.register_domain("a", nullptr).value_or(SourceId());
+    m.output(a, std::string(5 * kBurst, '1')); // no limit yet
+    EXPECT_EQ(uart.take().size(), 5 * kBurst);
+    m.set_rate_limit(kRate, kBurst, &test_clock, kFreq);
+    m.output(a, std::string(kBurst + 1, '2'));
+    EXPECT_EQ(uart.take(), std::string(kBurst, '2'));
+    m.unregister(a);
+    EXPECT_EQ(uart.take(), "\r\n" + dropped_line("a", 1));
+}
+
+TEST_F(ConsoleMuxRateTest, AReRegisteredNameStartsWithAFullBucket) {
+    const SourceId a = add("a");
+    mux.output(a, std::string(kBurst + 1, 'x') + "\n");
+    mux.unregister(a);
+    uart.take();
+    const SourceId again = add("a");
+    mux.output(again, std::string(kBurst, 'y'));
+    EXPECT_EQ(uart.take(), std::string(kBurst, 'y'));
+}
+
+TEST_F(ConsoleMuxRateTest, ReportFollowsTheLogThreshold) {
+    const SourceId a = add("a");
+    const log::Level saved = log::threshold();
+    log::set_threshold(log::Level::error);
+    mux.output(a, std::string(kBurst + 3, 'x'));
+    uart.take();
+    at(1000);
+    mux.output(a, "y");
+    log::set_threshold(saved);
+    EXPECT_EQ(uart.take(), "y");
+    // The count was consumed: no late report.
+    mux.unregister(a);
+    EXPECT_EQ(uart.take(), "");
+}
+
+TEST_F(ConsoleMuxRateTest, ClockGoingBackwardsGrantsNothingExtra) {
+    const SourceId a = add("a");
+    at(1'000'000);
+    mux.output(a, std::string(kBurst, 'x'));
+    uart.take();
+    at(5); // backwards: no refill, and no huge unsigned gap either
+    mux.output(a, "lost");
+    // Time counts again from the earlier value: 45 ticks, 4 tokens.
+    at(50);
+    mux.output(a, "lost");
+    EXPECT_EQ(uart.take(), "");
+    at(1005);
+    mux.output(a, "back");
+    EXPECT_EQ(uart.take(), "\r\n" + dropped_line("a", 8) + "back");
+}
+
+TEST_F(ConsoleMuxRateTest, ConcurrentFloodsKeepLinesWhole) {
+    // Four CPUs flood their sources while a fifth moves the clock and
+    // polls: every console line is a whole report or a piece of one guest
+    // line (cut where the bucket ran dry or resumed, or by the idle flush),
+    // never two things mixed; each source both dropped and resumed.
+    constexpr int kThreads = 4;
+    constexpr u64 kUntil = 5000; // ticks: five seconds of the test clock
+    const std::string line = "0123456789abcdefghijklmnopqrstuvwxyz";
+    std::vector<SourceId> ids;
+    for (int t = 0; t < kThreads; ++t) ids.push_back(add("cpu" + std::to_string(t)));
+    std::atomic<int> running{kThreads};
+    std::vector<u64> sent(kThreads);
+    run_or_die([&] {
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t) {
+            threads.emplace_back([&, t] {
+                cpu(static_cast<u32>(t + 1)).index = static_cast<u32>(t + 1);
+                set_this_cpu(cpu(static_cast<u32>(t + 1)));
+                for (int i = 0; g_now < kUntil; ++i) {
+                    sent[static_cast<usize>(t)] += line.size() + 1;
+                    if (i % 2 == 0) {
+                        mux.output(ids[static_cast<usize>(t)], line + "\n");
+                    } else {
+                        for (char c : line + "\n") mux.output(ids[static_cast<usize>(t)], c);
+                    }
+                }
+                --running;
+            });
+        }
+        threads.emplace_back([&] {
+            cpu(kThreads + 1).index = kThreads + 1;
+            set_this_cpu(cpu(kThreads + 1));
+            while (running > 0) {
+                if (g_now < kUntil) g_now += 10;
+                mux.flush_idle(g_now);
+                std::this_thread::sleep_for(20us); // let the writers spend what the clock gave
+
+            }
+        });
+        for (auto& th : threads) th.join();
+    });
+    for (const SourceId id : ids) mux.unregister(id);
+
+    const std::string all = uart.out();
+    std::vector<u64> out_bytes(kThreads), dropped(kThreads), reports(kThreads);
+    usize pos = 0;
+    while (pos < all.size()) {
+        const usize end = all.find("\r\n", pos);
+        ASSERT_NE(end, std::string::npos);
+        const std::string l = all.substr(pos, end - pos);
+        pos = end + 2;
+        bool known = false;
+        for (int t = 0; t < kThreads; ++t) {
+            const std::string name = "cpu" + std::to_string(t);
+            const std::string head = "(" + name + ") ";
+            if (l.rfind(head, 0) == 0) {
+                const std::string text = l.substr(head.size());
+                ASSERT_NE(line.find(text), std::string::npos) << l;
+                out_bytes[t] += text.size();
+                known = true;
+            }
+            const std::vector<u64> r = drop_reports(l + "\r\n", name);
+            if (!r.empty() && l.rfind("(setwise) warning: " + name + ": ", 0) == 0) {
+                ASSERT_EQ(dropped_line(name, r[0]), l + "\r\n");
+                dropped[t] += r[0];
+                ++reports[t];
+                known = true;
+            }
+        }
+        ASSERT_TRUE(known) << "unexpected line: " << l;
+    }
+    for (int t = 0; t < kThreads; ++t) {
+        EXPECT_GT(dropped[t], 0u) << t;
+        // A report when it resumed, one at unregister at least; the burst
+        // (less its newlines) and a second's worth, at most the burst and
+        // five seconds' worth.
+        EXPECT_GE(reports[t], 2u) << t;
+        EXPECT_GE(out_bytes[t], kBurst - kBurst / line.size() - 1 + kRate - kRate / line.size() - 1) << t;
+        EXPECT_LE(out_bytes[t], kBurst + 5 * kRate) << t;
+        EXPECT_LE(out_bytes[t] + dropped[t], sent[t]) << t;
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -50,7 +50,8 @@ Parsed parse(std::string_view line) {
 }
 
 bool same(const Options& a, const Options& b) {
-    return a.loglvl == b.loglvl && a.sw_tracking == b.sw_tracking && a.maxcpus == b.maxcpus;
+    return a.loglvl == b.loglvl && a.sw_tracking == b.sw_tracking && a.maxcpus == b.maxcpus &&
+           a.console_rate == b.console_rate && a.console_burst == b.console_burst;
 }
 
 // ---------------------------------------------------------------------------
@@ -69,7 +70,7 @@ TEST(OptionTable, DefaultsComeFromTheStruct) {
 }
 
 TEST(OptionTable, DeclaresExactlyTheseOptions) {
-    ASSERT_EQ(option_table().size(), 8u);
+    ASSERT_EQ(option_table().size(), 10u);
     const OptionDesc* loglvl = find_option("loglvl");
     ASSERT_NE(loglvl, nullptr);
     EXPECT_EQ(loglvl->kind, OptionKind::enumeration);
@@ -91,6 +92,20 @@ TEST(OptionTable, DeclaresExactlyTheseOptions) {
     EXPECT_EQ(slice->kind, OptionKind::uint);
     EXPECT_EQ(slice->min, 100u);
     EXPECT_EQ(slice->max, 1'000'000u);
+
+    const OptionDesc* rate = find_option("console-rate");
+    ASSERT_NE(rate, nullptr);
+    EXPECT_EQ(rate->kind, OptionKind::size);
+    EXPECT_EQ(rate->min, 128u);
+    EXPECT_EQ(rate->max, u64{1} << 30);
+    EXPECT_EQ(rate->zero_text, "unlimited");
+
+    const OptionDesc* burst = find_option("console-burst");
+    ASSERT_NE(burst, nullptr);
+    EXPECT_EQ(burst->kind, OptionKind::size);
+    EXPECT_EQ(burst->min, 256u);
+    EXPECT_EQ(burst->max, u64{1} << 30);
+    EXPECT_EQ(burst->zero_text, "");
 
     const OptionDesc* selftest = find_option("selftest");
     ASSERT_NE(selftest, nullptr);
@@ -310,11 +325,40 @@ INSTANTIATE_TEST_SUITE_P(
                 "'no-' on non-boolean option 'loglvl'"},
         BadCase{"no-sw-tracking=on", K::negated_with_value, "no-sw-tracking", "on",
                 "'no-sw-tracking' takes no value, got 'on'"},
+        BadCase{"console-rate=0", K::out_of_range, "console-rate", "0",
+                "'console-rate=0' out of range 0x80..0x40000000"},
+        BadCase{"console-rate=2G", K::out_of_range, "console-rate", "2G",
+                "'console-rate=2G' out of range 0x80..0x40000000"},
+        BadCase{"console-rate=off", K::invalid_value, "console-rate", "off",
+                "invalid value 'off' for 'console-rate' (expected a size such as 4K or 0x1000 or unlimited)"},
+        BadCase{"console-burst=unlimited", K::invalid_value, "console-burst", "unlimited",
+                "invalid value 'unlimited' for 'console-burst' (expected a size such as 4K or 0x1000)"},
+        BadCase{"console-burst=255", K::out_of_range, "console-burst", "255",
+                "'console-burst=255' out of range 0x100..0x40000000"},
+        BadCase{"no-console-rate", K::negated_non_boolean, "console-rate", "",
+                "'no-' on non-boolean option 'console-rate'"},
         BadCase{"=on", K::missing_name, "", "=on", "missing option name in '=on'"},
         BadCase{"loglvl=\"debug", K::unterminated_quote, "loglvl", "loglvl=\"debug",
                 "unterminated quote in 'loglvl=\"debug'"},
         BadCase{"loglvl=de\"bug\"", K::stray_quote, "loglvl", "loglvl=de\"bug\"",
                 "misplaced quote in 'loglvl=de\"bug\"'"}));
+
+TEST(ParseOptions, ConsoleRateAndBurst) {
+    const Parsed d = parse("");
+    EXPECT_EQ(d.opts.console_rate, 8u * 1024);
+    EXPECT_EQ(d.opts.console_burst, 64u * 1024);
+    const Parsed p = parse("console-rate=16K console_burst=1M");
+    EXPECT_TRUE(p.warnings.empty());
+    EXPECT_EQ(p.opts.console_rate, 16u * 1024);
+    EXPECT_EQ(p.opts.console_burst, 1024u * 1024);
+    const Parsed u = parse("console-rate=unlimited");
+    EXPECT_TRUE(u.warnings.empty());
+    EXPECT_EQ(u.opts.console_rate, 0u); // 0: no limit (core/rate_limit.hpp)
+    const Parsed b = parse("console-rate=128 console-burst=256 console-rate=0x40000000 console-burst=1G");
+    EXPECT_TRUE(b.warnings.empty());
+    EXPECT_EQ(b.opts.console_rate, u64{1} << 30);
+    EXPECT_EQ(b.opts.console_burst, u64{1} << 30);
+}
 
 TEST(ParseOptions, InvalidValueKeepsEarlierValue) {
     // A bad token is ignored as if absent: the last *valid* one wins.
@@ -452,7 +496,8 @@ TEST(ForEachOption, DefaultsInTableOrder) {
     const std::vector<std::pair<std::string, std::string>> want{
         {"loglvl", "info"},         {"sw-tracking", "on"},          {"maxcpus", "all"},
         {"sw-granule", "page"},     {"sw-flush-chunk", "0x40000"},  {"sw-geometry", "minimal"},
-        {"sched-slice", "10000"},   {"selftest", "none"}};
+        {"sched-slice", "10000"},   {"console-rate", "0x2000"},     {"console-burst", "0x10000"},
+        {"selftest", "none"}};
     EXPECT_EQ(banner(Options{}), want);
 }
 
@@ -460,12 +505,13 @@ TEST(ForEachOption, EffectiveValues) {
     RecordingSink sink;
     const Options o = parse_options(
         "loglvl=none no-sw-tracking maxcpus=0x20 sw-granule=block sw-flush-chunk=1M sw-geometry=native "
-        "sched-slice=2500 selftest=el2-fault",
+        "sched-slice=2500 console-rate=unlimited console-burst=1M selftest=el2-fault",
         sink);
     const std::vector<std::pair<std::string, std::string>> want{
         {"loglvl", "none"},       {"sw-tracking", "off"},          {"maxcpus", "32"},
         {"sw-granule", "block"},  {"sw-flush-chunk", "0x100000"},  {"sw-geometry", "native"},
-        {"sched-slice", "2500"},  {"selftest", "el2-fault"}};
+        {"sched-slice", "2500"},  {"console-rate", "unlimited"},  {"console-burst", "0x100000"},
+        {"selftest", "el2-fault"}};
     EXPECT_EQ(banner(o), want);
 }
 
@@ -474,7 +520,8 @@ TEST(ForEachOption, EffectiveValues) {
 TEST(ForEachOption, TextRoundTrips) {
     RecordingSink sink;
     for (std::string_view line : {"", "loglvl=all sw-tracking=off maxcpus=1", "loglvl=warning maxcpus=64",
-                                  "loglvl=none maxcpus=17 sw-tracking"}) {
+                                  "loglvl=none maxcpus=17 sw-tracking",
+                                  "console-rate=unlimited console-burst=300", "console-rate=100K"}) {
         const Options o = parse_options(line, sink);
         std::string again;
         for_each_option(o, [&](std::string_view name, std::string_view value) {
