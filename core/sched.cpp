@@ -170,6 +170,14 @@ void schedule(Turn turn = Turn::keep_slice) {
     if (prev != nullptr) {
         prev->run_ticks += now - prev->run_since;
         vcpu::vcpu_put(*prev);
+        // A vCPU blocking in WFI whose virtual timer fired after its last
+        // look at the vGIC (block()): put raised the timer's level, and
+        // nothing else would wake it -- its saved timer has fired, so no
+        // deadline is armed for it any more. Found by the hostile-guest
+        // tests on a loaded host: the victim slept for good.
+        if (prev->state.load(std::memory_order_acquire) == VcpuState::blocked && vcpu::vgic_has_pending(*prev) &&
+            wake(*prev))
+            me.need_resched.store(true, std::memory_order_relaxed);
     }
     me.current = next;
     me.slice_end = 0;

@@ -241,6 +241,10 @@ void vcpu_load(Vcpu& v) {
 void vcpu_put(Vcpu& v) {
     Domain& d = v.domain();
     arm64::el1_context_save(v.el1);
+    // The timer may have fired since v's last exit, and the write below
+    // drops its line before setwise could take the interrupt: the level
+    // goes to the vGIC now (the caller wakes v if it was blocking).
+    set_timer_level(v, timer_line(v.el1.cntv_ctl_el0));
     // Its timer must not fire for the next vCPU.
     SW_WRITE_SYSREG(cntv_ctl_el0, 0);
     if (has_vgic(v)) d.gic->save_virtual_cpu(v.vif);
