@@ -31,6 +31,14 @@ namespace {
 // only counted (a guest must not flood the console).
 constexpr u64 kLogLimit = 3;
 
+// A fault injected this many times in a row at the same pc, with no other
+// trap between, is a loop the guest cannot leave: its handler faults the
+// same way again (a stack pointer where nothing is, moving down a frame at
+// each try; a handler that retries for ever). About 0.1-0.2 s of guest
+// time under TCG; no guest that can still make progress takes the same
+// abort ten thousand times before doing anything else.
+constexpr u32 kFaultLoopLimit = 10000;
+
 void inject(Vcpu& v, ExceptionFrame& f, InjectKind kind, const Syndrome& s) {
     InjectInput in;
     in.kind = kind;
@@ -74,13 +82,41 @@ void inject(Vcpu& v, ExceptionFrame& f, InjectKind kind, const Syndrome& s) {
     }
 }
 
-void inject_undef(Vcpu& v, ExceptionFrame& f, const Syndrome& s, const char* why) {
+// Whether this injection repeats the last one for the kFaultLoopLimit-th
+// time; if so the domain is ended (one line) and the vCPU must leave.
+bool fault_loop(Vcpu& v, const ExceptionFrame& f, u64 address) {
+    if (v.fault_repeats != 0 && v.fault_pc == f.elr) {
+        if (++v.fault_repeats < kFaultLoopLimit) return false;
+        Domain& d = v.domain();
+        if (d.begin_shutdown(ShutdownReason::crash))
+            log::error("{}: vCPU{} took the same fault {} times in a row (pc {:#x}, first address {:#x}, last "
+                       "{:#x}): a fault loop it cannot leave: the domain crashed",
+                       d.name, v.id(), kFaultLoopLimit, f.elr, v.fault_address, address);
+        v.state.store(VcpuState::stopped, std::memory_order_release);
+        return true;
+    }
+    v.fault_pc = f.elr;
+    v.fault_address = address;
+    v.fault_repeats = 1;
+    return false;
+}
+
+TrapOutcome inject_undef(Vcpu& v, ExceptionFrame& f, const Syndrome& s, const char* why) {
     Domain& d = v.domain();
+    if (fault_loop(v, f, 0)) return TrapOutcome::leave;
     if (d.injected_undefs.fetch_add(1, std::memory_order_relaxed) < kLogLimit) {
         log::warning("{}: vCPU{} {} at pc {:#x} (ESR {:#x}): undefined instruction injected", d.name, v.id(), why,
                      f.elr, f.esr);
     }
     inject(v, f, InjectKind::undefined, s);
+    return TrapOutcome::resume;
+}
+
+// An abort for an access to `address` (the fault's VA) where nothing is.
+TrapOutcome inject_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s, InjectKind kind, u64 address) {
+    if (fault_loop(v, f, address)) return TrapOutcome::leave;
+    inject(v, f, kind, s);
+    return TrapOutcome::resume;
 }
 
 // PSCI as the domain offers it (vcpu/psci.hpp).
@@ -170,6 +206,32 @@ u64 uart_access(Vcpu& v, u64 offset, unsigned size, bool write, u64 value) {
     return result;
 }
 
+// Whether `address` is in the vCPU's exception vector table (as it stands).
+bool in_vectors(const Vcpu& v, u64 address) {
+    return in_vector_table(v.aarch32(), SW_READ_SYSREG(vbar_el1), SW_READ_SYSREG(sctlr_el1), address);
+}
+
+// An abort the guest cannot take: it came from its own vector table (a
+// fetch there, or the vector's code accessing nothing -- a stack pointer
+// at an unmapped IPA), so the injected exception would be taken there and
+// fault again, for ever. The domain has crashed: ended, with one line.
+TrapOutcome crash_in_vectors(Vcpu& v, const ExceptionFrame& f, Ipa ipa, bool fetch) {
+    Domain& d = v.domain();
+    if (d.begin_shutdown(ShutdownReason::crash)) {
+        if (fetch) {
+            log::error("{}: vCPU{} cannot take exceptions: its vector at {:#x} (IPA {}) cannot be fetched: the "
+                       "domain crashed",
+                       d.name, v.id(), f.far, ipa);
+        } else {
+            log::error("{}: vCPU{} cannot take exceptions: its vector code at pc {:#x} accesses IPA {}, where "
+                       "nothing is: the domain crashed",
+                       d.name, v.id(), f.elr, ipa);
+        }
+    }
+    v.state.store(VcpuState::stopped, std::memory_order_release);
+    return TrapOutcome::leave;
+}
+
 // A stage-2 data abort: MMIO to an emulated device, or an access to nothing.
 TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
     Domain& d = v.domain();
@@ -178,7 +240,10 @@ TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
 
     // Set/way access tracking hides RAM it has seen: the first touch since
     // the last batch lands here and is let through (vcpu/cache_traps.hpp).
-    if (da.fault.is_translation() && resolve_tracking_fault(v, ipa)) return TrapOutcome::resume;
+    if (da.fault.is_translation() && resolve_tracking_fault(v, ipa)) {
+        v.fault_repeats = 0;
+        return TrapOutcome::resume;
+    }
 
     const IpaRange uart{guest::kUartBase, guest::kUartSize};
     const bool is_uart = d.uart != nullptr && uart.contains(ipa);
@@ -187,10 +252,10 @@ TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
             if (d.injected_aborts.fetch_add(1, std::memory_order_relaxed) < kLogLimit)
                 log::warning("{}: vCPU{} device access at IPA {} without a syndrome at pc {:#x}: abort injected",
                              d.name, v.id(), ipa, f.elr);
-            inject(v, f, InjectKind::data_abort, s);
-            return TrapOutcome::resume;
+            return inject_abort(v, f, s, InjectKind::data_abort, f.far);
         }
         d.mmio_accesses.fetch_add(1, std::memory_order_relaxed);
+        v.fault_repeats = 0;
         if (da.write) {
             const u64 value = guest_reg(f, da.srt);
             if (is_uart) {
@@ -212,12 +277,12 @@ TrapOutcome data_abort(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
         retire(f, s);
         return TrapOutcome::resume;
     }
+    if (in_vectors(v, f.elr)) return crash_in_vectors(v, f, ipa, false);
     if (d.injected_aborts.fetch_add(1, std::memory_order_relaxed) < kLogLimit) {
         log::warning("{}: vCPU{} {} IPA {} (nothing there) at pc {:#x}: abort injected", d.name, v.id(),
                      da.write ? "write to" : "read from", ipa, f.elr);
     }
-    inject(v, f, InjectKind::data_abort, s);
-    return TrapOutcome::resume;
+    return inject_abort(v, f, s, InjectKind::data_abort, f.far);
 }
 
 // ACTLR is the one trapped register (HCR_EL2.TACR) a guest may use: it
@@ -254,8 +319,7 @@ TrapOutcome sysreg64(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
         retire(f, s);
         return TrapOutcome::resume;
     }
-    inject_undef(v, f, s, arm64::sysreg_name(iss.key()));
-    return TrapOutcome::resume;
+    return inject_undef(v, f, s, arm64::sysreg_name(iss.key()));
 }
 
 TrapOutcome cp15_32(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
@@ -289,12 +353,14 @@ TrapOutcome cp15_32(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
         retire(f, s);
         return TrapOutcome::resume;
     }
-    inject_undef(v, f, s, "trapped CP15 access");
-    return TrapOutcome::resume;
+    return inject_undef(v, f, s, "trapped CP15 access");
 }
 
 TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
     const Syndrome s = Syndrome::decode(f.esr);
+    // Any trap but an abort breaks a run of identical faults (fault_loop);
+    // an abort that is resolved (tracking, MMIO) breaks it below.
+    if (s.ec != ExceptionClass::dabt_lower && s.ec != ExceptionClass::iabt_lower) v.fault_repeats = 0;
     switch (s.ec) {
     case ExceptionClass::wfx:
         // WFI (HCR_EL2.TWI) completes past the instruction when an
@@ -335,23 +401,15 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
     case ExceptionClass::iabt_lower: {
         Domain& d = v.domain();
         const Ipa ipa = stage2_fault_ipa(SW_READ_SYSREG(hpfar_el2), f.far);
-        if (arm64::InstrAbortIss(s.iss).fault().is_translation() && resolve_tracking_fault(v, ipa))
+        if (arm64::InstrAbortIss(s.iss).fault().is_translation() && resolve_tracking_fault(v, ipa)) {
+            v.fault_repeats = 0;
             return TrapOutcome::resume;
-        if (in_vector_table(v.aarch32(), SW_READ_SYSREG(vbar_el1), SW_READ_SYSREG(sctlr_el1), f.far)) {
-            // The abort would be taken at this same vector, which faults
-            // again: the guest can take no exception any more.
-            if (d.begin_shutdown(ShutdownReason::crash))
-                log::error("{}: vCPU{} cannot take exceptions: its vector at {:#x} (IPA {}) cannot be fetched: "
-                           "the domain crashed",
-                           d.name, v.id(), f.far, ipa);
-            v.state.store(VcpuState::stopped, std::memory_order_release);
-            return TrapOutcome::leave;
         }
+        if (in_vectors(v, f.far)) return crash_in_vectors(v, f, ipa, true);
         if (d.injected_aborts.fetch_add(1, std::memory_order_relaxed) < kLogLimit)
             log::warning("{}: vCPU{} instruction fetch from {:#x} (nothing executable there): abort injected",
                          d.name, v.id(), f.far);
-        inject(v, f, InjectKind::prefetch_abort, s);
-        return TrapOutcome::resume;
+        return inject_abort(v, f, s, InjectKind::prefetch_abort, f.far);
     }
     case ExceptionClass::sysreg: return sysreg64(v, f, s);
     case ExceptionClass::cp15_32: return cp15_32(v, f, s);
@@ -381,8 +439,7 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
             retire(f, s);
             return TrapOutcome::resume;
         }
-        inject_undef(v, f, s, "trapped CP15 64-bit access");
-        return TrapOutcome::resume;
+        return inject_undef(v, f, s, "trapped CP15 64-bit access");
     case ExceptionClass::cp14_32:
     case ExceptionClass::cp14_64:
         // AArch32 debug registers (MDCR_EL2.TDA, TDOSA, TDRA): RAZ/WI, as
@@ -404,8 +461,7 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
             retire(f, s);
             return TrapOutcome::resume;
         }
-        inject_undef(v, f, s, "trapped coprocessor access");
-        return TrapOutcome::resume;
+        return inject_undef(v, f, s, "trapped coprocessor access");
     // Nothing setwise enables traps these, or they are the guest's own
     // business at EL1: a lower EL sees them as undefined.
     case ExceptionClass::unknown:
@@ -440,8 +496,7 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
     case ExceptionClass::vector_catch32:
     case ExceptionClass::brk64: break;
     }
-    inject_undef(v, f, s, arm64::exception_class_name(s.ec));
-    return TrapOutcome::resume;
+    return inject_undef(v, f, s, arm64::exception_class_name(s.ec));
 }
 
 bool stopping(Vcpu& v) {

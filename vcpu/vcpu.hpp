@@ -53,6 +53,11 @@ public:
     arm64::El1Context el1{};
     u64 actlr = 0;              // the ACTLR the guest sees (HCR_EL2.TACR)
     u64 wfi_count = 0;          // WFIs taken, for the figures
+    // The pc of the fault setwise last injected (and the first address of
+    // the run) and how many times in a row, with no other trap between: a
+    // vCPU stuck in a fault loop is ended (vcpu/trap.cpp, kFaultLoopLimit).
+    u64 fault_pc = 0, fault_address = 0;
+    u32 fault_repeats = 0;
     u64 wfe_count = 0;          // WFEs trapped (only while sharing a CPU)
     // HCR_EL2 for this vCPU: the domain's trap configuration plus TVM while
     // set/way emulation watches for the guest's cache toggles.

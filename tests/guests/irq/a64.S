@@ -138,6 +138,7 @@ irq_vectors:
     b       .
     .endif
     .endr
+    .balign 128                     /* what follows is outside the table's 0x800 bytes */
 
 /* Saves / restores the AAPCS64 caller-saved registers (x0-x18, x29, x30). */
 #define IRQ_FRAME 192

@@ -30,7 +30,10 @@
  * vCPU 1 storms set/way operations and WFIs meanwhile. Then vCPU 0 prints
  * "HOSTILE OK" (no check failed) and crashes: VBAR moved to an IPA with
  * nothing there, then an undefined instruction, so no exception can be
- * taken any more. setwise must end the domain.
+ * taken any more. With the bootargs word `crash-loop` it runs away instead:
+ * its exception stack pointers moved where nothing is, then an undefined
+ * instruction, whose handler's first store faults, and the abort's handler's
+ * too, for ever. setwise must end the domain either way.
  */
 #include "irq.h"
 
@@ -46,6 +49,7 @@ extern char _image_start[], _image_end[]; /* guest.ld */
 #define GIC_WINDOW_BASE     0x08000000ul    /* GICD .. the end of the vPL011 */
 #define GIC_WINDOW_END      0x09001000ul
 #define CRASH_VBAR          0x0a000000ul    /* nothing there (layout.h: the abort IPA) */
+#define CRASH_SP            0x0a010000ul    /* nothing there either */
 
 #define PSCI_ALREADY_ON     (-4)
 #define PSCI_INVALID_ADDRESS (-9)
@@ -195,6 +199,20 @@ static void set_vbar(ulong v)
     __asm__ volatile("msr VBAR_EL1, %0\n\tisb" ::"r"(v) : "memory");
 #else
     __asm__ volatile("mcr p15, 0, %0, c12, c0, 0\n\tisb" ::"r"(v) : "memory");
+#endif
+}
+
+/*
+ * The stack pointer(s) the next exception uses: AArch64 SP_EL1 (this code
+ * runs on it: nothing may touch the stack after this); AArch32 SP_und and
+ * SP_abt.
+ */
+static inline __attribute__((always_inline)) void set_exception_sp(ulong sp)
+{
+#ifdef __aarch64__
+    __asm__ volatile("mov sp, %0" ::"r"(sp) : "memory");
+#else
+    __asm__ volatile("cps #0x1b\n\tmov sp, %0\n\tcps #0x17\n\tmov sp, %0\n\tcps #0x13" ::"r"(sp) : "memory");
 #endif
 }
 
@@ -578,8 +596,17 @@ void hostile_main(ulong dtb)
     if (g_failures == failures) {
         con_line("HOSTILE OK");
     }
-    con_line("crashing: VBAR = %x (nothing there), then UDF", CRASH_VBAR);
     irq_disable();
+    const volatile uint8_t *args;
+    uint32_t len;
+    if (fdt_chosen_bootargs(dtb, &args, &len) == 1 && bootargs_has_word(args, len, "crash-loop")) {
+        con_line("running away: exception stacks at %x (nothing there), then UDF", CRASH_SP);
+        set_exception_sp(CRASH_SP);
+        udf();
+        con_fail("crash: still running after UDF with the exception stacks at %x", CRASH_SP);
+        irq_halt();
+    }
+    con_line("crashing: VBAR = %x (nothing there), then UDF", CRASH_VBAR);
     set_vbar(CRASH_VBAR);
     udf();
     con_fail("crash: still running after UDF with VBAR %x", CRASH_VBAR);
