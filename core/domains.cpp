@@ -367,7 +367,15 @@ void on_all_stopped(Domain& d) {
     if (why == vcpu::ShutdownReason::reboot) {
         DomainState expected = DomainState::shutting_down;
         if (!d.state.compare_exchange_strong(expected, DomainState::building)) return;
-        log::info("{}: rebooting", d.name);
+        if (d.log_reboot()) {
+            if (d.reboots < Domain::kRebootLogFirst) {
+                log::info("{}: rebooting", d.name);
+            } else {
+                log::info("{}: rebooting (reboot {}; only every {}th is logged from here)", d.name, d.reboots + 1,
+                          Domain::kRebootLogEvery);
+            }
+        }
+        ++d.reboots;
         for (u32 i = 0; i < d.nr_vcpus; ++i) reset_vcpu(*d.vcpus[i]);
         if (d.uart != nullptr) d.uart->reset();
         if (d.vgic != nullptr) d.vgic->reset();

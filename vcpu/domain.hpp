@@ -109,6 +109,12 @@ public:
     // Counters for the figures and the log.
     std::atomic<u64> mmio_accesses{0};
     std::atomic<u64> injected_aborts{0};
+    // Reboots so far (PSCI SYSTEM_RESET): the first few are logged, then
+    // one in kRebootLogEvery, so a guest rebooting in a loop cannot flood.
+    u64 reboots = 0;
+    static constexpr u64 kRebootLogFirst = 3;
+    static constexpr u64 kRebootLogEvery = 100;
+    bool log_reboot() const { return reboots < kRebootLogFirst || reboots % kRebootLogEvery == 0; }
     std::atomic<u64> injected_undefs{0};
     std::atomic<u64> psci_calls{0};
 

@@ -180,7 +180,7 @@ TrapOutcome psci_call(Vcpu& v, ExceptionFrame& f) {
         v.state.store(VcpuState::stopped, std::memory_order_release);
         return TrapOutcome::leave;
     case PsciAction::system_reset:
-        if (d.begin_shutdown(ShutdownReason::reboot)) log::info("{}: PSCI SYSTEM_RESET", d.name);
+        if (d.begin_shutdown(ShutdownReason::reboot) && d.log_reboot()) log::info("{}: PSCI SYSTEM_RESET", d.name);
         v.state.store(VcpuState::stopped, std::memory_order_release);
         return TrapOutcome::leave;
     }
