@@ -22,6 +22,9 @@
  *   wfi      WFI over and over with the virtual timer always pending
  *   gic/uart random values into every vGIC and vPL011 register (the GIC is
  *            set up again afterwards, the UART's control registers too)
+ *   flood    (first round) 16 KiB of console output as fast as it goes,
+ *            then 2 s of quiet: the tests set a 1 KiB/s, 4 KiB limit, so
+ *            setwise mutes it and reports the bytes it dropped
  *   memory   (first round) every 2 MiB of the 4 GiB below (and, AArch64,
  *            every GiB up to 1 TiB): readable only in its RAM and the
  *            GIC/UART window; every word of its RAM outside its image and
@@ -45,6 +48,8 @@ extern char _image_start[], _image_end[]; /* guest.ld */
 #define PSCI_GARBAGE        200u
 #define SECONDARY_SW        64u
 #define SECONDARY_WFI       64u
+#define FLOOD_BYTES         (16u << 10)
+#define FLOOD_QUIET_S       2u
 
 #define GIC_WINDOW_BASE     0x08000000ul    /* GICD .. the end of the vPL011 */
 #define GIC_WINDOW_END      0x09001000ul
@@ -480,6 +485,18 @@ static void phase_registers(void)
     write32(GUEST_UART_BASE + UART_DR, '\n');
 }
 
+/* Lines of 'x' straight into the data register, then quiet. */
+static void phase_flood(void)
+{
+    for (unsigned i = 0; i < FLOOD_BYTES; i++) {
+        write32(GUEST_UART_BASE + UART_DR, (i & 63) == 63 ? '\n' : 'x');
+    }
+    uint64_t until = irq_counter() + (uint64_t)irq_counter_freq() * FLOOD_QUIET_S;
+    for (uint32_t i = 0; i < (1u << 30) && irq_counter() < until; i++) {
+    }
+    con_line("flood: %u bytes written, then %u s of quiet", (ulong)FLOOD_BYTES, (ulong)FLOOD_QUIET_S);
+}
+
 /* Every 2 MiB below 4 GiB (and every GiB to 1 TiB on AArch64). */
 static void phase_sweep(uint64_t ram_base, uint64_t ram_size)
 {
@@ -585,6 +602,7 @@ void hostile_main(ulong dtb)
         if (round == 0) {
             phase_sweep(ram_base, ram_size);
             phase_scan(ram_base, ram_size, dtb);
+            phase_flood();
         }
         con_line("round %u: %u ms, faults taken: undef %u prefetch %u data %u; vcpu 1 rounds %u", (ulong)round,
                  irq_ms(irq_counter() - t0), (ulong)g_f.undef, (ulong)g_f.pabt, (ulong)g_f.dabt,
