@@ -15,6 +15,12 @@
  *                  must advance in every window
  *   6. done, then SYSTEM_OFF
  *
+ * With the bootargs word `touch-sweep` (tools/bench scenario `touch`), the
+ * geometry step is followed by the touch sweep instead of steps 3-5: for
+ * N = 1, 2, 4, ... 65536 (at most the RAM's pages), caches on, one word
+ * written in each of N distinct 4 KiB pages spread over all of the RAM,
+ * a clean-all by set/way, caches off.
+ *
  * A failed check prints "GUEST sw-<isa>: FAIL <what>" and the sequence goes
  * on. Every wait is bounded twice, by CNTVCT and by an iteration count in
  * case the counter stands still.
@@ -568,6 +574,63 @@ static void step_shutdown_in_batch(ulong dtb)
     con_line("shutdown-in-batch: batch returned");
 }
 
+/*
+ * touch-sweep (bootargs): what a batch costs against the number of pages
+ * the guest touched since the last one. For N = 1, 2, 4, ... SW_SWEEP_MAX
+ * (and at most the RAM's pages): caches on (a batch, which also cleans what
+ * the previous step's markers touched), then one word of each of N distinct
+ * pages spread evenly over all of the RAM (page i * (ram pages / N)) is
+ * read and written back -- the same value, so the pages that hold this
+ * image, its stack, the DTB or the page tables can be among them -- then a
+ * clean-all by set/way and caches off: the decompressor's exit. setwise's
+ * DC CISW batch therefore cleans the N pages and the handful the sweep
+ * itself uses (stack, tables, code). The marker after each step:
+ *
+ *   GUEST sw-<isa>: touch-sweep n=<N> stride=<pages> ticks=<CNTVCT ticks of the clean-all and caches off>
+ */
+#define SW_SWEEP_MAX 65536ul
+
+static void step_touch_sweep(ulong dtb)
+{
+    uint64_t base = 0, size = 0;
+    if (!dtb || fdt_memory(dtb, &base, &size) != 1 || size < SW_PAGE || base + size > (4ull << 30)) {
+        con_fail("touch-sweep: no usable /memory in the dtb");
+        return;
+    }
+    if (!g_geo.usable) {
+        con_fail("touch-sweep: skipped (no usable geometry)");
+        return;
+    }
+    g_table = sw_build_tables(g_table_buf, sizeof g_table_buf);
+    if (!g_table) {
+        con_fail("touch-sweep: no room for the page tables");
+        return;
+    }
+    ulong ram_pages = (ulong)(size / SW_PAGE);
+    con_line("touch-sweep start ram=%x+%x pages=%u max=%u", (ulong)base, (ulong)size, ram_pages, SW_SWEEP_MAX);
+    ulong steps = 0;
+    for (ulong shift = 0, n = 1; n <= SW_SWEEP_MAX && n <= ram_pages; shift++, n <<= 1) {
+        if (!caches_on("touch-sweep")) {
+            return;
+        }
+        ulong stride = ram_pages >> shift; /* n is 1 << shift; no division on ARMv7 */
+        for (ulong i = 0; i < n; i++) {
+            volatile uint32_t *p = (volatile uint32_t *)(ulong)(base + (uint64_t)i * stride * SW_PAGE);
+            uint32_t v = *p;
+            *p = v;
+        }
+        uint64_t t0 = sw_counter();
+        ulong r = sw_cisw_all_off(g_geo.ccidx, deadline_in_seconds(10));
+        uint64_t t = sw_counter() - t0;
+        if (!check_clean_off("touch-sweep", r)) {
+            return;
+        }
+        con_line("touch-sweep n=%u stride=%u ticks=%u", n, stride, (ulong)t);
+        steps++;
+    }
+    con_line("touch-sweep ok steps=%u", steps);
+}
+
 void sw_main(void)
 {
     ulong dtb = sw_entry_report();
@@ -587,6 +650,12 @@ void sw_main(void)
     if (dtb && fdt_chosen_bootargs(dtb, &args, &args_len) == 1 &&
         bootargs_has_word(args, args_len, "shutdown-in-batch")) {
         step_shutdown_in_batch(dtb);
+        con_line("done");
+        sw_halt();
+    }
+    if (dtb && fdt_chosen_bootargs(dtb, &args, &args_len) == 1 &&
+        bootargs_has_word(args, args_len, "touch-sweep")) {
+        step_touch_sweep(dtb);
         con_line("done");
         sw_halt();
     }
