@@ -29,7 +29,11 @@ BatchResult run_batch(p2m::P2m& p2m, IpaRange ram, const FlushConfig& config, Be
             if (!cursor.done) between_chunks();
         }
     } else {
-        // Every leaf of guest RAM, in chunks of at most `budget` bytes.
+        // Every leaf of guest RAM, in chunks of at most `budget` bytes: a
+        // leaf larger than what is left of the budget (a 2 MiB block
+        // against 256 KiB) is cleaned in pieces, one chunk after another.
+        // Nothing is hidden here, so a piece left for the next chunk is
+        // simply cleaned then.
         Ipa ipa = ram.base;
         while (ipa < ram.end()) {
             const u64 t0 = arch::counter();
@@ -47,10 +51,12 @@ BatchResult run_batch(p2m::P2m& p2m, IpaRange ram, const FlushConfig& config, Be
                 const u64 leaf = u64{1} << (12 + 9 * (3 - t.value().level));
                 const u64 in_leaf = leaf - (ipa.raw() & (leaf - 1));
                 const u64 remaining = ram.end() - ipa;
-                const u64 n = in_leaf < remaining ? in_leaf : remaining;
+                u64 n = in_leaf < remaining ? in_leaf : remaining;
+                if (n > budget - chunk) n = budget - chunk;
                 detail::clean_invalidate(t.value().pa, n);
                 r.bytes_cleaned += n;
-                ++r.leaves_cleaned;
+                // A leaf counts once, with the piece that finishes it.
+                if (n == in_leaf || n == remaining) ++r.leaves_cleaned;
                 chunk += n;
                 ipa += n;
             }

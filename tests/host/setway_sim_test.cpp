@@ -219,6 +219,11 @@ TEST(SetWaySim, TrackingOffCleansAllRamOnce) {
             sim.batch(1, false);
             EXPECT_EQ(sorted(sim.last_cleaned()), sim.ram_pages());
             EXPECT_EQ(sim.last_result().bytes_cleaned, sim.ram_pages().size() * kPageSize);
+            // 16 KiB chunks, the 2 MiB block too (cut into 128 pieces), each
+            // leaf counted once: sw-flush-chunk bounds every chunk.
+            EXPECT_EQ(sim.last_result().chunks, sim.ram_pages().size() * kPageSize / (16 * kKiB));
+            EXPECT_EQ(sim.last_result().leaves_cleaned,
+                      g == p2m::Granule::page ? sim.ram_pages().size() : u64{1} + 64);
         }
         EXPECT_EQ(sim.ram_pages().size(), kBlockSize / kPageSize + 64);
         EXPECT_EQ(sim.report().total(), 0u) << sim.report().describe();
