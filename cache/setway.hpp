@@ -74,13 +74,22 @@ struct Figures {
 struct FlushConfig {
     bool tracking = true;        // sw-tracking (per domain)
     u64 chunk_bytes = 256 * 1024; // sw-flush-chunk; 0 = unbounded
+    // Tracking on but not started yet (an AArch64 domain before its first
+    // set/way operation: a guest that never issues one -- 64-bit Linux --
+    // never pays a tracking fault). The batch then hides all of RAM first
+    // (P2m::track_all, whose TLB invalidation completes), and only then
+    // cleans every RAM leaf: a write made before the hide is cleaned by
+    // this batch, one made after it faults and is tracked for the next.
+    // The caller sets `armed` once the batch returns.
+    bool armed = true;
 };
 
 // One whole batch over `p2m`, whose RAM is `ram`. Tracking on: the tracked
 // walk (P2m::flush_step), which hides each unit as it cleans it; pages a
 // vCPU revealed behind the cursor stay valid for the next batch (nothing is
 // re-hidden wholesale at the end: that would lose them).
-// Tracking off: every RAM leaf of [ram.base, ram.end()). Each leaf is
+// Tracking off, or on but not armed (then after P2m::track_all): every RAM
+// leaf of [ram.base, ram.end()). Each leaf is
 // cleaned and invalidated by VA through the hypervisor's map of RAM
 // (mm::va_of), then the I-cache is invalidated: a guest may execute what it
 // wrote. `between_chunks` is called after each chunk, with no lock held.

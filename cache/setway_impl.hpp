@@ -15,7 +15,8 @@ BatchResult run_batch(p2m::P2m& p2m, IpaRange ram, const FlushConfig& config, Be
     BatchResult r;
     const u64 budget = config.chunk_bytes == 0 ? ~u64{0} : config.chunk_bytes;
     const u64 start = arch::counter();
-    if (config.tracking) {
+    if (config.tracking && !config.armed) (void)p2m.track_all(); // hide first, then clean everything below
+    if (config.tracking && config.armed) {
         p2m::P2m::FlushCursor cursor{};
         while (!cursor.done) {
             const u64 t0 = arch::counter();

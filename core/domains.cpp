@@ -229,7 +229,9 @@ Result<void> load_images(Record& r) {
     SW_TRY_VOID(copy_to_guest(r.p2m, r.dtb, blob.data(), blob.size()));
     arch::icache_invalidate_all();
     // From here on the guest's touches are what a set/way batch cleans.
-    if (d.flush.tracking) {
+    // An AArch64 domain starts untracked: its first batch arms tracking
+    // (cache/setway.hpp FlushConfig::armed); 64-bit Linux never gets there.
+    if (d.flush.tracking && d.flush.armed) {
         const u64 hidden = r.p2m.track_all();
         log::debug("{}: set/way tracking: {} top-level entries hidden", d.name, hidden);
     }
@@ -445,6 +447,7 @@ Result<void> build(Record& r, const Options& options, u32 id) {
     d->on_all_stopped = &on_all_stopped;
     d->flush.tracking = c.sw_tracking_enabled(options.sw_tracking);
     d->flush.chunk_bytes = options.sw_flush_chunk;
+    d->flush.armed = d->aarch32;
     d->minimal_geometry = options.sw_geometry == SwGeometry::minimal;
     r.granule = d->flush.tracking && options.sw_granule == SwGranule::page ? p2m::Granule::page
                                                                            : p2m::Granule::largest;

@@ -43,6 +43,7 @@ void batch(Vcpu& v, const char* why) {
             cpu_relax();
         }
     });
+    const bool arming = d.flush.tracking && !d.flush.armed;
     const cache::BatchResult r = cache::run_batch(*d.p2m, d.ram, d.flush, [] {
         if (g_hooks.between_chunks != nullptr) {
             g_hooks.between_chunks();
@@ -50,6 +51,8 @@ void batch(Vcpu& v, const char* why) {
             cpu_relax();
         }
     });
+    d.flush.armed = true; // under batch_lock, which every reader of d.flush holds
+    if (arming) core::log::info("{}: set/way tracking starts (first set/way batch, all of RAM cleaned)", d.name);
     d.figures.add_batch(r);
     core::log::debug("{}: set/way batch {} ({}, vCPU{}): pages={} bytes={} leaves={} skipped={} chunks={} "
                      "longest chunk={} us time={} us",

@@ -290,6 +290,9 @@ struct SimConfig {
     unsigned tlb_entries = 8;  // per vCPU, leaf translations
     unsigned walk_entries = 4; // per vCPU, table descriptors
     bool tracking = true;
+    // Tracking on but armed only by the first batch (an AArch64 domain:
+    // cache::FlushConfig::armed): that batch hides all, then cleans all.
+    bool lazy = false;
     p2m::Granule granule = p2m::Granule::page;
     u64 chunk_bytes = 16 * kKiB;
     Layout layout;             // no RAM: a random one from the seed
@@ -475,6 +478,8 @@ public:
             if (extra) extra();
         };
         const cache::BatchResult r = flush(between);
+        if (!armed_) revealed_while_arming_ = leaves_of(accessed_during_);
+        armed_ = true;
         drain_blocked();
         end_batch(r);
     }
@@ -533,7 +538,9 @@ private:
     // ------------------------------------------------------------ setup
 
     void setup() {
-        const Layout l = cfg_.layout.ram.empty() ? random_layout(rng_, cfg_.tracking) : cfg_.layout;
+        // A lazily armed domain's first batch walks its one RAM range (as
+        // setwise's domains have): no RAM beyond it.
+        const Layout l = cfg_.layout.ram.empty() ? random_layout(rng_, cfg_.tracking && !cfg_.lazy) : cfg_.layout;
         layout_ = l.ram;
         device_ipa_ = l.device_ipa;
         Result<p2m::Stage2Geometry> g = p2m::stage2_geometry(2, 40);
@@ -554,7 +561,8 @@ private:
         ram_ = IpaRange{Ipa(kRamIpa), end - kRamIpa};
         const Result<void> d = p2m_.map_device(Ipa(device_ipa_), Pa(kDevicePa), kPageSize);
         if (!d.ok()) return fail(Violation::setup, "map_device: %s", status_name(d.status()));
-        if (cfg_.tracking && !track_all()) return fail(Violation::setup, "track_all failed");
+        armed_ = !cfg_.lazy;
+        if (cfg_.tracking && armed_ && !track_all()) return fail(Violation::setup, "track_all failed");
         ready_ = true;
     }
 
@@ -587,7 +595,7 @@ private:
     cache::BatchResult flush(const std::function<void()>& between) {
         switch (cfg_.flush) {
         case FlushKind::real:
-            return cache::run_batch(p2m_, ram_, cache::FlushConfig{cfg_.tracking, cfg_.chunk_bytes}, between);
+            return cache::run_batch(p2m_, ram_, cache::FlushConfig{cfg_.tracking, cfg_.chunk_bytes, armed_}, between);
         case FlushKind::skip_every_7th: return flush_skipping(between);
         case FlushKind::clean_then_hide: return flush_clean_then_hide(between);
         case FlushKind::never_hide:
@@ -614,7 +622,7 @@ private:
     cache::BatchResult flush_skipping(const std::function<void()>& between) {
         cache::BatchResult r;
         skip_counter_ = 0;
-        if (cfg_.tracking) {
+        if (walk_tracked_) {
             p2m::P2m::FlushCursor cursor{};
             while (!cursor.done) {
                 const p2m::P2m::FlushStep step = p2m_.flush_step(cursor, budget(), &CacheSim::clean_skipping);
@@ -672,7 +680,13 @@ private:
     // ------------------------------------------------------------ batches
 
     void begin_batch(unsigned v, bool random_others, bool concurrent) {
+        // Leaves touched during the arming batch (the full walk after
+        // track_all) were revealed by their fault and, cleaned by the walk
+        // or not, stay valid: the next batch may clean them once more.
+        if (walk_tracked_) revealed_while_arming_.clear();
         in_batch_ = true;
+        // A lazily armed domain's first batch is a full walk (checked as one).
+        walk_tracked_ = cfg_.tracking && armed_;
         batch_vcpu_ = v;
         random_others_ = random_others;
         concurrent_ = concurrent;
@@ -687,7 +701,7 @@ private:
         // chunks and a few at maintenance operations, spread over the whole
         // walk whatever the chunk size (expected counts from the layout).
         u64 bytes = ram_.size;
-        if (cfg_.tracking) {
+        if (walk_tracked_) {
             bytes = 0;
             for (u64 base : leaves_of(uncovered_at_start_)) bytes += leaf_of(base).second;
         }
@@ -749,7 +763,7 @@ private:
         usize overlaps = 0;
         for (usize i = 1; i < ranges.size(); ++i)
             overlaps += ranges[i].first < ranges[i - 1].first + ranges[i - 1].second ? 1 : 0;
-        if (!cfg_.tracking) {
+        if (!walk_tracked_) {
             // 3. All RAM, each page once, nothing else (every range was
             // checked to lie in RAM as it was cleaned).
             if (overlaps != 0 || cleaned_bytes_ != ram_pages_.size() * kPageSize)
@@ -765,6 +779,7 @@ private:
             const std::set<u64> must = leaves_of(uncovered_at_start_);
             std::set<u64> may = must;
             for (u64 p : leaves_of(accessed_during_)) may.insert(p);
+            for (u64 p : revealed_while_arming_) may.insert(p);
             for (u64 p : must)
                 if (cleaned.count(p) == 0) {
                     fail(Violation::uncovered_access, "leaf %s accessed before the batch not cleaned", hex(p).c_str());
@@ -1202,7 +1217,7 @@ private:
             return;
         }
         const u64 ipa = p->ipa + (pa - p->pa);
-        if (cfg_.tracking) {
+        if (walk_tracked_) {
             // Whole leaves, each with an access since its previous clean.
             const auto first = leaf_of(ipa);
             const auto last = leaf_of(ipa + size - 1);
@@ -1211,7 +1226,7 @@ private:
                      ull(size));
             for (u64 leaf = ipa; leaf < ipa + size;) {
                 const auto [base, len] = leaf_of(leaf);
-                bool accessed = false;
+                bool accessed = revealed_while_arming_.count(base) != 0;
                 for (u64 o = 0; o < len && !accessed; o += kPageSize) accessed = uncovered_.count(base + o) != 0;
                 if (!accessed)
                     fail(Violation::spurious_clean, "leaf %s cleaned with no access since its last clean",
@@ -1250,6 +1265,8 @@ private:
     std::vector<u64> ram_pages_;
     std::vector<u64> hot_;
     bool ready_ = false;
+    bool armed_ = true;        // tracking started (cfg_.lazy: by the first batch)
+    bool walk_tracked_ = true; // this batch walks tracked (tracking on and armed)
 
     std::vector<Cpu> cpus_;
     std::unordered_map<u64, u64> memory_; // line -> version written back
@@ -1273,6 +1290,7 @@ private:
     std::vector<std::pair<u64, u64>> cleaned_;     // IPA ranges cleaned by the batch
     u64 cleaned_bytes_ = 0;
     std::set<u64> accessed_during_;
+    std::set<u64> revealed_while_arming_;
     std::set<u64> uncovered_at_start_;
     cache::BatchResult last_result_{};
 

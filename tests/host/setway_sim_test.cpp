@@ -85,6 +85,7 @@ Campaign campaign(u64 first_seed, unsigned runs, Tweak&& tweak) {
         SimConfig cfg;
         cfg.seed = seed;
         cfg.tracking = pick(0, 3) != 0;
+        cfg.lazy = cfg.tracking && pick(0, 2) == 0;
         cfg.granule = pick(0, 1) == 0 ? p2m::Granule::page : p2m::Granule::largest;
         cfg.chunk_bytes = kChunks[pick(0, 5)];
         cfg.vcpus = static_cast<unsigned>(pick(2, 4));
@@ -208,6 +209,23 @@ TEST(SetWaySim, BlockGranuleCleansWholeBlocks) {
     EXPECT_EQ(sorted(sim.last_cleaned()), want);
     sim.batch(2, false);
     EXPECT_TRUE(sim.last_cleaned().empty());
+    EXPECT_EQ(sim.report().total(), 0u) << sim.report().describe();
+}
+
+// Tracking armed by the first batch (an AArch64 domain): it hides all of
+// RAM, then cleans all of it; the next batch is tracked and cleans only
+// what was touched since. (The random runs cover accesses during it.)
+TEST(SetWaySim, LazyArmingCleansAllOnceThenTracks) {
+    SimConfig cfg = directed(true, p2m::Granule::page, 16 * kKiB);
+    cfg.lazy = true;
+    CacheSim sim(cfg);
+    sim.access(0, kRamIpa + 9 * kPageSize, true);
+    sim.batch(1, false);
+    EXPECT_EQ(sorted(sim.last_cleaned()), sim.ram_pages());
+    const u64 page = kRamIpa + kBlockSize + 5 * kPageSize;
+    sim.access(2, page, true);
+    sim.batch(1, false);
+    EXPECT_EQ(sorted(sim.last_cleaned()), (std::vector<u64>{page}));
     EXPECT_EQ(sim.report().total(), 0u) << sim.report().describe();
 }
 
