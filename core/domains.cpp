@@ -344,8 +344,10 @@ void print_vcpu_figures(const Domain& d) {
         const Vcpu* v = d.vcpus[i];
         if (v == nullptr) continue;
         const SchedFigures s = vcpu_figures(*v);
-        log::info("{}: vCPU{} on CPU{}: switches={} ran={} us wfi={} wfe={} timer irqs={} stack used={} B", d.name, i,
-                  v->pcpu, s.switches, s.run_us, v->wfi_count, v->wfe_count, v->timer_irqs, s.stack_used);
+        log::info("{}: vCPU{} on CPU{}: switches={} ran={} us wfi={} wfe={} timer irqs={} debug/pmu traps={} stack "
+                  "used={} B",
+                  d.name, i, v->pcpu, s.switches, s.run_us, v->wfi_count, v->wfe_count, v->timer_irqs,
+                  v->debug_pmu_traps, s.stack_used);
     }
     log::info("{}: TLB flushes on vCPU switches={}", d.name, d.local_flushes);
 }

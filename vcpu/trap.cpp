@@ -306,6 +306,7 @@ TrapOutcome sysreg64(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
                                static_cast<unsigned>(iss.get<arm64::SysRegIss::crn>()),
                                static_cast<unsigned>(iss.get<arm64::SysRegIss::crm>()),
                                static_cast<unsigned>(iss.get<arm64::SysRegIss::op2>()))) {
+        ++v.debug_pmu_traps;
         if (iss.is_read()) set_guest_reg(f, rt, 0); // RAZ/WI (vcpu/debug_regs.hpp)
         retire(f, s);
         return TrapOutcome::resume;
@@ -340,6 +341,7 @@ TrapOutcome cp15_32(Vcpu& v, ExceptionFrame& f, const Syndrome& s) {
                     static_cast<unsigned>(iss.get<arm32::Cp15Iss::crn>()),
                     static_cast<unsigned>(iss.get<arm32::Cp15Iss::crm>()),
                     static_cast<unsigned>(iss.get<arm32::Cp15Iss::opc2>()))) {
+        ++v.debug_pmu_traps;
         if (iss.is_read()) set_guest_reg(f, rt, 0); // RAZ/WI (vcpu/debug_regs.hpp)
         retire(f, s);
         return TrapOutcome::resume;
@@ -424,6 +426,7 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
             retire(f, s);
             return TrapOutcome::resume;
         } else if (is_pmu_cp15_64(a.opc1, a.crm)) {
+            ++v.debug_pmu_traps;
             if (a.read) { // RAZ/WI (vcpu/debug_regs.hpp)
                 set_guest_reg(f, a.rt, 0);
                 set_guest_reg(f, a.rt2, 0);
@@ -444,6 +447,7 @@ TrapOutcome synchronous(Vcpu& v, ExceptionFrame& f) {
     case ExceptionClass::cp14_64:
         // AArch32 debug registers (MDCR_EL2.TDA, TDOSA, TDRA): RAZ/WI, as
         // their AArch64 views (vcpu/debug_regs.hpp).
+        ++v.debug_pmu_traps;
         if (condition_passes(f, s) && s.ec == ExceptionClass::cp14_32) {
             if (const arm32::Cp15Iss iss(s.iss); iss.is_read())
                 set_guest_reg(f, static_cast<unsigned>(iss.get<arm32::Cp15Iss::rt>()), 0);

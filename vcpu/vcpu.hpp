@@ -59,6 +59,7 @@ public:
     u64 fault_pc = 0, fault_address = 0;
     u32 fault_repeats = 0;
     u64 wfe_count = 0;          // WFEs trapped (only while sharing a CPU)
+    u64 debug_pmu_traps = 0;    // debug and PMU register accesses (read as zero)
     // HCR_EL2 for this vCPU: the domain's trap configuration plus TVM while
     // set/way emulation watches for the guest's cache toggles.
     u64 hcr = 0;
