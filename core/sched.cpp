@@ -114,8 +114,8 @@ void arm_hyp_timer(PerCpu& me) {
         const u64 d = vcpu::timer_deadline(*me.current, false);
         if (d < deadline) deadline = d;
     }
-    // CPU 0 polls the console: while a vCPU runs there, every console tick.
-    if (me.index == 0 && me.current != nullptr) {
+    // CPU 0 polls the console every console tick, idle or not.
+    if (me.index == 0) {
         const u64 tick = arch::counter() + g_console_tick;
         if (tick < deadline) deadline = tick;
     }
@@ -301,13 +301,8 @@ void batch_wait() {
         }
         arm_hyp_timer(me);
         // A pending interrupt ends WFI even while masked at EL2 (DDI 0487
-        // D1.16.2). CPU 0 also polls the console: WFE returns at each tick
-        // of the event stream (CNTHCTL_EL2.EVNTEN), about every 0.5 ms.
-        if (me.index == 0) {
-            arm64::wfe();
-        } else {
-            arm64::wfi();
-        }
+        // D1.16.2). CPU 0's console tick (arm_hyp_timer) ends it too.
+        arm64::wfi();
     }
 }
 

@@ -6,7 +6,7 @@
 // affinity (CPU 0 last among equals), and stay there. CPU 0 also keeps the
 // console: it polls the UART for input and flushes partial guest lines in
 // its idle loop and, while it runs a vCPU, at every exit, with the EL2
-// timer making one at least every 5 ms. A vCPU
+// timer making one at least every 5 ms (idle: WFI until it fires). A vCPU
 // alone on its CPU runs until it blocks (pinned: no time slice at all);
 // vCPUs sharing a CPU take turns of at most `sched-slice`, round robin.
 //

@@ -36,8 +36,10 @@ inline constexpr u64 kCptrEl2Guest = 0x33ff;
 // the physical counter; EL1PCEN (bit 1) clear traps its physical timer
 // registers, which setwise emulates per vCPU (vcpu/ptimer.hpp); EVNTEN (bit
 // 2) with EVNTI = 15 (bits 7:4) makes an event each time CNTPCT bit 15
-// flips, about every 0.5 ms at QEMU's 62.5 MHz, which wakes CPU 0's idle
-// loop from WFE to poll the console.
+// flips, about every 0.5 ms at QEMU's 62.5 MHz: a WFE never waits longer.
+// (CPU 0's idle loop no longer relies on it to poll the console: it waits
+// in WFI for its console tick, core/sched.cpp; waking every 0.5 ms made its
+// QEMU thread compete for the host's cores.)
 inline constexpr u64 kCnthctlEl2 = 0x1 | (u64{1} << 2) | (u64{15} << 4);
 
 } // namespace setwise::vcpu
