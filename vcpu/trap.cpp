@@ -82,17 +82,27 @@ void inject(Vcpu& v, ExceptionFrame& f, InjectKind kind, const Syndrome& s) {
     }
 }
 
+// The guest can go no further (an SError, vectors it cannot fetch, a fault
+// loop): its domain is ended with one error line, printed by the vCPU that
+// saw it first, and this vCPU leaves its CPU. `fmt` starts with the domain's
+// name and the vCPU's number ("{}: vCPU{} ...") and ends "the domain crashed".
+template <typename... A>
+TrapOutcome crash(Vcpu& v, std::string_view fmt, const A&... args) {
+    Domain& d = v.domain();
+    if (d.begin_shutdown(ShutdownReason::crash)) log::error(fmt, d.name, v.id(), args...);
+    v.state.store(VcpuState::stopped, std::memory_order_release);
+    return TrapOutcome::leave;
+}
+
 // Whether this injection repeats the last one for the kFaultLoopLimit-th
 // time; if so the domain is ended (one line) and the vCPU must leave.
 bool fault_loop(Vcpu& v, const ExceptionFrame& f, u64 address) {
     if (v.fault_repeats != 0 && v.fault_pc == f.elr) {
         if (++v.fault_repeats < kFaultLoopLimit) return false;
-        Domain& d = v.domain();
-        if (d.begin_shutdown(ShutdownReason::crash))
-            log::error("{}: vCPU{} took the same fault {} times in a row (pc {:#x}, first address {:#x}, last "
-                       "{:#x}): a fault loop it cannot leave: the domain crashed",
-                       d.name, v.id(), kFaultLoopLimit, f.elr, v.fault_address, address);
-        v.state.store(VcpuState::stopped, std::memory_order_release);
+        (void)crash(v,
+                    "{}: vCPU{} took the same fault {} times in a row (pc {:#x}, first address {:#x}, last {:#x}): a "
+                    "fault loop it cannot leave: the domain crashed",
+                    kFaultLoopLimit, f.elr, v.fault_address, address);
         return true;
     }
     v.fault_pc = f.elr;
@@ -216,20 +226,14 @@ bool in_vectors(const Vcpu& v, u64 address) {
 // at an unmapped IPA), so the injected exception would be taken there and
 // fault again, for ever. The domain has crashed: ended, with one line.
 TrapOutcome crash_in_vectors(Vcpu& v, const ExceptionFrame& f, Ipa ipa, bool fetch) {
-    Domain& d = v.domain();
-    if (d.begin_shutdown(ShutdownReason::crash)) {
-        if (fetch) {
-            log::error("{}: vCPU{} cannot take exceptions: its vector at {:#x} (IPA {}) cannot be fetched: the "
-                       "domain crashed",
-                       d.name, v.id(), f.far, ipa);
-        } else {
-            log::error("{}: vCPU{} cannot take exceptions: its vector code at pc {:#x} accesses IPA {}, where "
-                       "nothing is: the domain crashed",
-                       d.name, v.id(), f.elr, ipa);
-        }
-    }
-    v.state.store(VcpuState::stopped, std::memory_order_release);
-    return TrapOutcome::leave;
+    if (fetch)
+        return crash(v, "{}: vCPU{} cannot take exceptions: its vector at {:#x} (IPA {}) cannot be fetched: the domain "
+                        "crashed",
+                     f.far, ipa);
+    return crash(v,
+                 "{}: vCPU{} cannot take exceptions: its vector code at pc {:#x} accesses IPA {}, where nothing is: "
+                 "the domain crashed",
+                 f.elr, ipa);
 }
 
 // A stage-2 data abort: MMIO to an emulated device, or an access to nothing.
@@ -518,14 +522,8 @@ TrapOutcome handle_exception(Vcpu& v, ExceptionFrame& f, arm64::VectorKind kind)
     case arm64::VectorKind::lower64_sync:
     case arm64::VectorKind::lower32_sync: out = synchronous(v, f); break;
     case arm64::VectorKind::lower64_serror:
-    case arm64::VectorKind::lower32_serror: {
-        Domain& d = v.domain();
-        if (d.begin_shutdown(ShutdownReason::crash))
-            log::error("{}: vCPU{} SError (ESR {:#x}) at pc {:#x}: the domain crashed", d.name, v.id(), f.esr,
-                       f.elr);
-        v.state.store(VcpuState::stopped, std::memory_order_release);
-        return TrapOutcome::leave;
-    }
+    case arm64::VectorKind::lower32_serror:
+        return crash(v, "{}: vCPU{} SError (ESR {:#x}) at pc {:#x}: the domain crashed", f.esr, f.elr);
     case arm64::VectorKind::lower64_irq:
     case arm64::VectorKind::lower64_fiq:
     case arm64::VectorKind::lower32_irq:

@@ -137,15 +137,6 @@ void timers_expired(Vcpu& v, bool with_virtual) {
 
 namespace {
 
-// PMCR_EL0.N, the event counters this CPU has; 0 without a PMUv3
-// (ID_AA64DFR0_EL1.PMUVer 0 or IMPLEMENTATION DEFINED: PMCR_EL0 may not
-// even exist then).
-u64 pmu_counters() {
-    const u64 pmuver = (SW_READ_SYSREG(id_aa64dfr0_el1) >> 8) & 0xf;
-    if (pmuver == 0 || pmuver == 0xf) return 0;
-    return (SW_READ_SYSREG(pmcr_el0) >> 11) & 0x1f;
-}
-
 enum class PtimerReg : u8 { none, tval, ctl, cval };
 
 // One access to the emulated physical timer, whichever form named it.
@@ -206,7 +197,7 @@ void vcpu_load(Vcpu& v) {
     SW_WRITE_SYSREG(vpidr_el2, arm64::read_midr().raw());
     SW_WRITE_SYSREG(cptr_el2, kCptrEl2Guest);
     SW_WRITE_SYSREG(cntvoff_el2, d.cntvoff);
-    SW_WRITE_SYSREG(mdcr_el2, guest_mdcr(pmu_counters()));
+    SW_WRITE_SYSREG(mdcr_el2, guest_mdcr(arm64::pmu_event_counters()));
     arm64::isb();
     // Another vCPU of this domain ran on this CPU since v last did: what
     // it left in this CPU's TLBs (same VMID) v must not see. The guest

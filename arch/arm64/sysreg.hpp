@@ -33,6 +33,14 @@ inline IdAa64Mmfr2El1 read_id_aa64mmfr2() {
     return IdAa64Mmfr2El1(SW_READ_SYSREG(s3_0_c0_c7_2));
 }
 inline ClidrEl1 read_clidr() { return ClidrEl1(SW_READ_SYSREG(clidr_el1)); }
+// PMCR_EL0.N, the PMU's event counters; 0 without a PMUv3
+// (ID_AA64DFR0_EL1.PMUVer 0 or IMPLEMENTATION DEFINED: PMCR_EL0 may not
+// even exist then).
+inline u64 pmu_event_counters() {
+    const u64 pmuver = (SW_READ_SYSREG(id_aa64dfr0_el1) >> 8) & 0xf;
+    if (pmuver == 0 || pmuver == 0xf) return 0;
+    return (SW_READ_SYSREG(pmcr_el0) >> 11) & 0x1f;
+}
 inline CtrEl0 read_ctr() { return CtrEl0(SW_READ_SYSREG(ctr_el0)); }
 
 // CCSIDR_EL1 of one cache, selected through CSSELR_EL1 (level 1..7, data or
